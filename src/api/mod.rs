@@ -1,0 +1,7 @@
+//! The CleverFox domain: resource tables, the generic engine, rendering.
+//! Knows nothing of HTTP.
+
+pub mod engine;
+pub mod render;
+pub mod resources;
+pub mod schema;

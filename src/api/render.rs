@@ -1,0 +1,117 @@
+//! Records to JSON: one-level embedding, child arrays, the timestamp format,
+//! and the List / Read envelopes (API.md section 3). Writes straight into a
+//! byte buffer; no intermediate JSON tree.
+
+use std::io::Write as _;
+
+use super::schema::{Kind, ResourceInfo, flag};
+use crate::store::value::write_timestamp;
+use crate::store::{Record, State, Val};
+
+/// Writes one value as JSON.
+pub fn write_val(out: &mut Vec<u8>, v: &Val) {
+    match v {
+        Val::Null => out.extend_from_slice(b"null"),
+        Val::Bool(true) => out.extend_from_slice(b"true"),
+        Val::Bool(false) => out.extend_from_slice(b"false"),
+        Val::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::Time(ms) => {
+            let mut s = String::with_capacity(25);
+            s.push('"');
+            write_timestamp(&mut s, *ms);
+            s.push('"');
+            out.extend_from_slice(s.as_bytes());
+        }
+        Val::Str(s) => write_str(out, s),
+    }
+}
+
+/// Writes a JSON string literal.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json's escaping into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes a record. At top level, each Object-typed attribute carries the
+/// record it references rendered one level down, and each Array-typed
+/// attribute its children; one level down both are null.
+pub fn write_record(
+    out: &mut Vec<u8>,
+    state: &State,
+    info: &ResourceInfo,
+    rec: &Record,
+    top: bool,
+) {
+    out.push(b'{');
+    for (i, a) in info.def.attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, a.name);
+        out.push(b':');
+        match (a.kind, info.slot_of[i]) {
+            (_, Some(_)) if a.has(flag::NULLED) => out.extend_from_slice(b"null"),
+            (_, Some(slot)) => write_val(out, &rec.vals[slot]),
+            (Kind::Obj { res, via }, None) if top => {
+                let target = info
+                    .slot(via)
+                    .and_then(|s| rec.vals[s].as_int())
+                    .and_then(|id| state.get(res, id));
+                match target {
+                    Some(t) => write_record(out, state, res.info(), t, false),
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            (Kind::Arr { res, .. }, None) if top => {
+                out.push(b'[');
+                let key = rec.vals[info.key_slot].as_int().unwrap_or_default();
+                let table = state.table(res);
+                let children = table.by_parent.get(&key).map_or(&[][..], Vec::as_slice);
+                for (n, rec) in children
+                    .iter()
+                    .filter_map(|id| table.rows.get(id))
+                    .enumerate()
+                {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    write_record(out, state, res.info(), rec, false);
+                }
+                out.push(b']');
+            }
+            (_, None) => out.extend_from_slice(b"null"),
+        }
+    }
+    out.push(b'}');
+}
+
+/// `{"data": {record}}`
+pub fn element_envelope(state: &State, info: &ResourceInfo, rec: &Record) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"data\":");
+    write_record(&mut out, state, info, rec, true);
+    out.push(b'}');
+    out
+}
+
+/// `{"data": [records], "page_no": N, "page_size": M}`
+pub fn list_envelope<'a>(
+    state: &State,
+    info: &ResourceInfo,
+    records: impl Iterator<Item = &'a Record>,
+    page_no: u64,
+    page_size: u64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"data\":[");
+    for (n, rec) in records.enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_record(&mut out, state, info, rec, true);
+    }
+    let _ = write!(out, "],\"page_no\":{page_no},\"page_size\":{page_size}}}");
+    out
+}

@@ -1,0 +1,289 @@
+//! The command line (API.md section 6): `serve` (the default) and `check`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Settings;
+use crate::server::{self, Limits};
+use crate::start::{self, Options};
+use crate::store::{Clock, fixtures};
+use crate::tls::TlsSettings;
+
+/// A local stand-in for the CleverFox Backup partner API: HTTPS, fixtures,
+/// and controls a tester needs.
+#[derive(Parser, Debug)]
+#[command(
+    name = "cleverfox-sandbox",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, the default command.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Validate a fixtures directory or bundle; exits non-zero on any problem.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Fixtures directory, or a bundle file (.json).
+    #[arg(long, default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum MinTls {
+    #[value(name = "1.2")]
+    V12,
+    #[value(name = "1.3")]
+    V13,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub bind: SocketAddr,
+    /// Fixtures directory, or a bundle file (.json).
+    #[arg(long, default_value = "fixtures")]
+    pub fixtures: PathBuf,
+    /// Directory of the generated CA and server certificate.
+    #[arg(long, default_value = "certs")]
+    pub certs: PathBuf,
+    /// Extra name for the server certificate (repeatable).
+    #[arg(long = "hostname", value_name = "NAME")]
+    pub hostnames: Vec<String>,
+    /// Lowest TLS version accepted.
+    #[arg(long, value_enum, default_value = "1.2")]
+    pub min_tls: MinTls,
+    /// Serve this certificate chain (PEM) instead of a generated one.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Do not reload fixtures when they change.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Refuse unknown and read-only attributes (422) instead of ignoring them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Largest request body: bytes, or with KiB / MiB.
+    #[arg(long, default_value = "1MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Delay before a new device's own installer URL appears: 500ms, 5s, 2m.
+    #[arg(long, default_value = "60s", value_parser = parse_duration_ms)]
+    pub agent_delay: i64,
+    /// Request journal entries kept.
+    #[arg(long, default_value_t = 1000)]
+    pub journal: usize,
+    /// Open connections at most.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Parses `65536`, `64KiB`, `1MiB` (also `KB`/`MB`, read as KiB/MiB).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size such as 65536, 64KiB or 1MiB"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        _ => return Err(format!("'{s}' has an unknown unit; use bytes, KiB or MiB")),
+    };
+    n.checked_mul(mult)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
+/// Parses `500ms`, `5s`, `2m`, `1h` (a bare number is seconds) into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration such as 500ms, 5s or 2m"))?;
+    let mult = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("'{s}' has an unknown unit; use ms, s, m or h")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    match fixtures::load(&args.fixtures, Clock::new().now_ms()) {
+        Ok(loaded) => {
+            println!(
+                "{}: OK ({} files, {} records)",
+                args.fixtures.display(),
+                loaded.files,
+                loaded.records
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{}: {} problem(s)", args.fixtures.display(), problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let opts = Options {
+        bind: args.bind,
+        fixtures: args.fixtures.clone(),
+        tls: TlsSettings {
+            certs_dir: args.certs.clone(),
+            hostnames: args.hostnames.clone(),
+            tls13_only: args.min_tls == MinTls::V13,
+            own_cert: args.tls_cert.clone().zip(args.tls_key.clone()),
+        },
+        settings: Settings {
+            strict: args.strict,
+            max_body: args.max_body,
+            agent_delay_ms: args.agent_delay,
+            journal: args.journal,
+        },
+    };
+    let limits = Limits {
+        max_connections: args.max_connections as usize,
+        ..Limits::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let ready = match start::prepare(&opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        print!("{}", start::banner(&ready, &opts));
+        tracing::info!(addr = %ready.addr, tls = %ready.tls_note, "serving");
+        server::run(
+            ready.listener,
+            ready.app,
+            ready.tls,
+            limits,
+            shutdown_signal(),
+        )
+        .await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("1 lb").is_err());
+        assert!(parse_size("0").is_err());
+        assert_eq!(parse_duration_ms("500ms"), Ok(500));
+        assert_eq!(parse_duration_ms("2m"), Ok(120_000));
+        assert_eq!(parse_duration_ms("5"), Ok(5000));
+        assert!(parse_duration_ms("5 days").is_err());
+    }
+
+    #[test]
+    fn serve_is_the_default_and_check_has_its_own_fixtures() {
+        let cli = Cli::try_parse_from(["x", "--bind", "127.0.0.1:0", "--min-tls", "1.3"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.min_tls, MinTls::V13);
+        let cli = Cli::try_parse_from(["x", "check", "--fixtures", "d"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Check(a)) if a.fixtures == std::path::Path::new("d"))
+        );
+    }
+}

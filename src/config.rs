@@ -1,0 +1,25 @@
+//! Settings of a running server that the request pipeline reads.
+
+/// Runtime settings (from the command line).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Refuse unknown and read-only attributes with 422 instead of ignoring them.
+    pub strict: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Milliseconds (sandbox clock) before a device's own installer URL appears.
+    pub agent_delay_ms: i64,
+    /// Request journal entries kept.
+    pub journal: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            strict: false,
+            max_body: 1024 * 1024,
+            agent_delay_ms: 60_000,
+            journal: 1000,
+        }
+    }
+}

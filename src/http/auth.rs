@@ -1,0 +1,128 @@
+//! Basic credentials to the domain's [`Principal`]: the API key is the
+//! username, the password is ignored. Keys are compared in constant time and
+//! never logged or echoed.
+
+use base64::Engine as _;
+use http::HeaderMap;
+use subtle::ConstantTimeEq;
+
+use super::error::ApiError;
+use crate::api::schema::Res;
+use crate::store::{KeyKind, State};
+
+/// Who a request acts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Principal {
+    Partner(i64),
+    Admin,
+}
+
+impl Principal {
+    pub fn partner_id(self) -> Option<i64> {
+        match self {
+            Principal::Partner(p) => Some(p),
+            Principal::Admin => None,
+        }
+    }
+}
+
+/// The API key of a Basic `Authorization` header, or why there is none.
+pub fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Err(ApiError::unauthorized(
+            "Authentication required: send HTTP Basic credentials with your API key as the username \
+             and any password (curl -u KEY:).",
+        ));
+    };
+    let malformed = || {
+        ApiError::unauthorized(
+            "The Authorization header is not valid HTTP Basic credentials: expected \
+             'Basic ' followed by base64 of 'APIKEY:password'.",
+        )
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(malformed());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let key = decoded
+        .split_once(':')
+        .map_or(decoded.as_str(), |(user, _password)| user);
+    if key.is_empty() {
+        return Err(ApiError::unauthorized(
+            "The Basic credentials have an empty username: the username must be your API key.",
+        ));
+    }
+    Ok(key.to_string())
+}
+
+/// Looks a key up among the loaded keys, comparing every key in constant time.
+pub fn find_key<'a>(state: &'a State, key: &str) -> Option<&'a KeyKind> {
+    let mut found = None;
+    for k in &state.keys {
+        if bool::from(k.key.as_bytes().ct_eq(key.as_bytes())) {
+            found = Some(&k.kind);
+        }
+    }
+    found
+}
+
+fn unknown_key() -> ApiError {
+    ApiError::unauthorized("The API key is not valid.")
+}
+
+/// Authenticates a request to `/api/`: a partner key whose partner has a
+/// Partner Plan and is active.
+pub fn partner(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let key = api_key(headers)?;
+    match find_key(state, &key).ok_or_else(unknown_key)? {
+        KeyKind::Admin => Err(ApiError::forbidden(
+            "This is an admin key: it opens the sandbox control API under /_sandbox/ only. \
+             Use a partner's API key for /api/.",
+        )),
+        KeyKind::Partner {
+            partner_plan: false,
+            ..
+        } => Err(ApiError::forbidden(
+            "The CleverFox Backup API requires a Partner Plan, and the partner of this API key has none.",
+        )),
+        KeyKind::Partner { partner_id, .. } => {
+            let partners = Res::Partners.info();
+            let inactive = state
+                .get(Res::Partners, *partner_id)
+                .and_then(|p| partners.slot("IsInactive").map(|s| p.vals[s].is_true()))
+                .unwrap_or(true);
+            if inactive {
+                return Err(ApiError::forbidden(
+                    "The partner account of this API key is inactive.",
+                ));
+            }
+            Ok(Principal::Partner(*partner_id))
+        }
+    }
+}
+
+/// Authenticates a request to `/_sandbox/`: an admin key.
+pub fn admin(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let key = api_key(headers)?;
+    match find_key(state, &key).ok_or_else(unknown_key)? {
+        KeyKind::Admin => Ok(Principal::Admin),
+        KeyKind::Partner { .. } => Err(ApiError::forbidden(
+            "The sandbox control API under /_sandbox/ requires an admin key (\"Admin\": true in apikeys.json); \
+             partner keys open /api/ only.",
+        )),
+    }
+}
+
+/// Authenticates any known key (for paths that are neither /api/ nor /_sandbox/).
+pub fn any(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let key = api_key(headers)?;
+    match find_key(state, &key).ok_or_else(unknown_key)? {
+        KeyKind::Admin => Ok(Principal::Admin),
+        KeyKind::Partner { partner_id, .. } => Ok(Principal::Partner(*partner_id)),
+    }
+}

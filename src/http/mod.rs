@@ -1,0 +1,6 @@
+//! The edge: everything about HTTP, nothing about backups.
+
+pub mod auth;
+pub mod error;
+pub mod route;
+pub mod service;

@@ -1,0 +1,149 @@
+//! `(method, path)` to a typed [`Route`], or 404 / 405 with `Allow`.
+
+use http::Method;
+
+use super::error::ApiError;
+use crate::api::schema::{Res, op};
+
+/// What a request under `/api/` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    List(Res),
+    Read(Res, i64),
+    Create(Res),
+    Update(Res, i64),
+    Delete(Res, i64),
+}
+
+/// Which part of the server a path belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    Api,
+    Sandbox,
+    Other,
+}
+
+pub fn area(path: &str) -> Area {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/api") {
+        Area::Api
+    } else if under("/_sandbox") {
+        Area::Sandbox
+    } else {
+        Area::Other
+    }
+}
+
+fn unknown_path(path: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "No such resource: {path}. The API serves /api/{{collection}} and /api/{{collection}}/{{Id}}."
+    ))
+}
+
+/// A positive integer id, as the API accepts it.
+fn parse_id(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok().filter(|&id| id > 0)
+}
+
+/// Routes a request under `/api/`. Collection names are matched
+/// case-insensitively and one trailing slash is ignored.
+pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    let rest = path
+        .strip_prefix("/api/")
+        .ok_or_else(|| unknown_path(path))?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let mut parts = rest.split('/');
+    let collection = parts.next().unwrap_or("");
+    let id = parts.next();
+    if parts.next().is_some() {
+        return Err(unknown_path(path));
+    }
+    let res = Res::from_name(collection).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "There is no collection named '{collection}' in the API."
+        ))
+    })?;
+    let ops = res.def().ops;
+    match id {
+        None => {
+            let allowed = [(op::LIST, Method::GET), (op::CREATE, Method::POST)];
+            match *method {
+                Method::GET if ops & op::LIST != 0 => Ok(Route::List(res)),
+                Method::POST if ops & op::CREATE != 0 => Ok(Route::Create(res)),
+                _ => Err(not_allowed(method, ops, &allowed)),
+            }
+        }
+        Some(id) => {
+            let id = parse_id(id).ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "'{id}' is not a valid {}: ids are positive integers.",
+                    res.info().key_name()
+                ))
+            })?;
+            let allowed = [
+                (op::READ, Method::GET),
+                (op::UPDATE, Method::PUT),
+                (op::DELETE, Method::DELETE),
+            ];
+            match *method {
+                Method::GET if ops & op::READ != 0 => Ok(Route::Read(res, id)),
+                Method::PUT if ops & op::UPDATE != 0 => Ok(Route::Update(res, id)),
+                Method::DELETE if ops & op::DELETE != 0 => Ok(Route::Delete(res, id)),
+                _ => Err(not_allowed(method, ops, &allowed)),
+            }
+        }
+    }
+}
+
+fn not_allowed(method: &Method, ops: u8, candidates: &[(u8, Method)]) -> ApiError {
+    let allow: Vec<&str> = candidates
+        .iter()
+        .filter(|(o, _)| ops & o != 0)
+        .map(|(_, m)| m.as_str())
+        .collect();
+    ApiError::method_not_allowed(method, &allow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_case_insensitively_with_trailing_slash() {
+        assert_eq!(
+            route(&Method::GET, "/api/Companies/").ok(),
+            Some(Route::List(Res::Companies))
+        );
+        assert_eq!(
+            route(&Method::GET, "/api/devices/7").ok(),
+            Some(Route::Read(Res::Devices, 7))
+        );
+        assert_eq!(
+            route(&Method::DELETE, "/api/JOBS/3/").ok(),
+            Some(Route::Delete(Res::Jobs, 3))
+        );
+    }
+
+    #[test]
+    fn refuses_bad_ids_paths_and_methods() {
+        for p in [
+            "/api/devices/0",
+            "/api/devices/-1",
+            "/api/devices/abc",
+            "/api/devices/1/2",
+            "/api/nope",
+            "/api/",
+            "/api/devices//",
+        ] {
+            assert_eq!(route(&Method::GET, p).unwrap_err().status, 404, "{p}");
+        }
+        let e = route(&Method::POST, "/api/logs").unwrap_err();
+        assert_eq!(e.status, 405);
+        assert_eq!(e.headers[0].1, "GET");
+        let e = route(&Method::DELETE, "/api/partners/1").unwrap_err();
+        assert_eq!(e.headers[0].1, "GET, PUT");
+    }
+}

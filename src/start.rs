@@ -1,0 +1,202 @@
+//! Start-up: load the fixtures, set up certificates, bind, and describe the
+//! result in the banner. Shared by `serve` and the end-to-end tests.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::api::schema::Res;
+use crate::config::Settings;
+use crate::http::service::App;
+use crate::store::fixtures::{self, Problem};
+use crate::store::{Clock, KeyKind, State, Store, Val};
+use crate::tls::{self, TlsSettings};
+
+/// Everything `serve` needs, from the command line.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub bind: SocketAddr,
+    pub fixtures: PathBuf,
+    pub tls: TlsSettings,
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the fixtures have {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Fixtures(Vec<Problem>),
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A sandbox ready to serve: its state, TLS configuration and listener.
+pub struct Ready {
+    pub app: Arc<App>,
+    pub tls: Arc<rustls::ServerConfig>,
+    pub listener: TcpListener,
+    pub addr: SocketAddr,
+    pub ca_path: Option<PathBuf>,
+    pub tls_note: String,
+    pub files: usize,
+    pub records: usize,
+}
+
+/// Loads the fixtures, prepares TLS and binds the listener.
+pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
+    let clock = Clock::new();
+    let loaded = fixtures::load(&opts.fixtures, clock.now_ms()).map_err(StartError::Fixtures)?;
+    let tls = tls::setup(&opts.tls)?;
+    let listener = TcpListener::bind(opts.bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: opts.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: opts.bind,
+        source,
+    })?;
+    let store = Store::new(loaded.state, opts.fixtures.clone(), clock);
+    Ok(Ready {
+        app: App::new(store, opts.settings.clone()),
+        tls: tls.config,
+        listener,
+        addr,
+        ca_path: tls.ca_path,
+        tls_note: tls.note,
+        files: loaded.files,
+        records: loaded.records,
+    })
+}
+
+/// The host name a client should use: the first `--hostname`, else localhost
+/// (which every generated certificate covers).
+pub fn url_host(opts: &Options) -> String {
+    match opts.tls.hostnames.first() {
+        Some(h) if h.contains(':') => format!("[{h}]"),
+        Some(h) => h.clone(),
+        None => "localhost".into(),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Single-quotes a word for a POSIX shell when it needs it.
+fn shell_word(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:=@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The start-up banner: URL, the CA to trust, the keys loaded, and a curl
+/// line that works when pasted.
+pub fn banner(ready: &Ready, opts: &Options) -> String {
+    let base = format!("https://{}:{}", url_host(opts), ready.addr.port());
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "CleverFox Backup API sandbox {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(b, "  API:       {base}/api/{{collection}}");
+    match &ready.ca_path {
+        Some(ca) => {
+            let _ = writeln!(
+                b,
+                "  Trust:     {}  (the sandbox's own CA)",
+                absolute(ca).display()
+            );
+        }
+        None => {
+            let _ = writeln!(b, "  TLS:       {}", ready.tls_note);
+        }
+    }
+    let _ = writeln!(
+        b,
+        "  Fixtures:  {} ({} files, {} records)",
+        absolute(&opts.fixtures).display(),
+        ready.files,
+        ready.records
+    );
+    let _ = writeln!(
+        b,
+        "  API keys (HTTP Basic: the key is the username, the password is ignored):"
+    );
+    let first_key = ready.app.store.read(|state| {
+        for k in &state.keys {
+            let _ = writeln!(b, "    {:<24} {}", k.key, describe_key(state, &k.kind));
+        }
+        state
+            .keys
+            .iter()
+            .find(|k| matches!(k.kind, KeyKind::Partner { partner_plan: true, partner_id } if partner_active(state, partner_id)))
+            .map(|k| k.key.clone())
+    });
+    if let Some(key) = first_key {
+        let ca = ready
+            .ca_path
+            .as_ref()
+            .map(|p| {
+                format!(
+                    "--cacert {} ",
+                    shell_word(&absolute(p).display().to_string())
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(b, "  Try:");
+        let _ = writeln!(
+            b,
+            "    curl {ca}-u {}: {base}/api/companies",
+            shell_word(&key)
+        );
+    }
+    b
+}
+
+fn partner_active(state: &State, id: i64) -> bool {
+    let info = Res::Partners.info();
+    state
+        .get(Res::Partners, id)
+        .is_some_and(|p| !info.slot("IsInactive").is_some_and(|s| p.vals[s].is_true()))
+}
+
+fn describe_key(state: &State, kind: &KeyKind) -> String {
+    match kind {
+        KeyKind::Admin => "admin: the sandbox control API under /_sandbox/".into(),
+        KeyKind::Partner {
+            partner_id,
+            partner_plan,
+        } => {
+            let info = Res::Partners.info();
+            let name = state
+                .get(Res::Partners, *partner_id)
+                .and_then(|p| info.slot("Name").map(|s| &p.vals[s]))
+                .and_then(|v| match v {
+                    Val::Str(s) => Some(s.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let mut d = format!("partner {partner_id} ({name})");
+            if !partner_plan {
+                d.push_str(", no Partner Plan: answers 403");
+            } else if !partner_active(state, *partner_id) {
+                d.push_str(", inactive partner: answers 403");
+            }
+            d
+        }
+    }
+}

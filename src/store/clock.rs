@@ -1,0 +1,45 @@
+//! The sandbox clock: real time plus an offset a tester can move. Everything
+//! time-based (AddedOn, UpdatedOn, Token windows, the agent delay) reads it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Cheap-to-clone handle on the sandbox clock.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    /// Milliseconds added to the real time.
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        Clock::default()
+    }
+
+    fn real_now_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+
+    /// Now on the sandbox clock, in UTC milliseconds since 1970.
+    pub fn now_ms(&self) -> i64 {
+        Self::real_now_ms() + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves the clock forward (or back, with a negative value).
+    pub fn advance_ms(&self, ms: i64) {
+        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// Sets the clock so that it reads `ms` now, and runs on from there.
+    pub fn set_ms(&self, ms: i64) {
+        self.offset_ms
+            .store(ms - Self::real_now_ms(), Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,707 @@
+//! Loading and checking fixtures (API.md section 5): a directory with one
+//! file per collection plus `apikeys.json`, or a single bundle file.
+//!
+//! Every problem is collected, with file, line, column, record and attribute,
+//! rather than stopping at the first. A collection file is scanned for its
+//! records (`json_scan`) and each record is parsed on its own straight into
+//! stored values, so a large file never becomes one big JSON tree.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+use super::json_scan::{self, LineIndex, ScanError};
+use super::value::{TimestampError, Val, parse_timestamp, parse_utc_timestamp};
+use super::{ApiKey, KeyKind, Record, State};
+use crate::api::schema::{Attr, Kind, Res, ResourceInfo};
+
+/// The name of the API key file in a fixtures directory (and its member in a bundle).
+pub const APIKEYS: &str = "apikeys";
+/// The sandbox settings file (faults), loaded by the control API.
+pub const SANDBOX: &str = "sandbox";
+
+/// One problem in the fixtures, located as precisely as it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The record's primary key, as `DeviceId 3`, when known.
+    pub record: Option<String>,
+    pub attr: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if let Some(r) = &self.record {
+            write!(f, "{r}: ")?;
+        }
+        if let Some(a) = &self.attr {
+            write!(f, "{a}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A successful load.
+pub struct Loaded {
+    pub state: State,
+    /// Files read.
+    pub files: usize,
+    /// Records loaded, over all collections.
+    pub records: usize,
+}
+
+/// Loads and checks the fixtures at `path` (a directory or a bundle file).
+/// `now_ms` stamps the state's `loaded_at`.
+pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
+    let mut loader = Loader {
+        state: State::empty(),
+        problems: Vec::new(),
+        interner: HashSet::new(),
+        files: 0,
+    };
+    if path.is_dir() {
+        loader.load_dir(path);
+    } else {
+        loader.load_bundle(path);
+    }
+    if !loader.problems.is_empty() {
+        return Err(loader.problems);
+    }
+    let mut state = loader.state;
+    state.loaded_at = now_ms;
+    let records = state.tables.iter().map(|t| t.rows.len()).sum();
+    Ok(Loaded {
+        state,
+        files: loader.files,
+        records,
+    })
+}
+
+/// One JSON text being loaded.
+struct Text {
+    label: String,
+    bytes: Vec<u8>,
+}
+
+impl Text {
+    fn read(path: &Path) -> Result<Text, Problem> {
+        let label = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Text { label, bytes }),
+            Err(e) => Err(Problem {
+                file: label,
+                line: 1,
+                column: 1,
+                record: None,
+                attr: None,
+                message: format!("cannot read the file: {e}"),
+            }),
+        }
+    }
+}
+
+/// Where things are in one text, for problem reports.
+struct Locator<'a> {
+    text: &'a Text,
+    lines: LineIndex<'a>,
+}
+
+impl Locator<'_> {
+    fn problem(
+        &self,
+        offset: usize,
+        record: Option<String>,
+        attr: Option<&str>,
+        message: String,
+    ) -> Problem {
+        let (line, column) = self.lines.line_col(offset);
+        Problem {
+            file: self.text.label.clone(),
+            line,
+            column,
+            record,
+            attr: attr.map(str::to_string),
+            message,
+        }
+    }
+
+    fn scan_problem(&self, e: ScanError) -> Problem {
+        self.problem(e.offset, None, None, format!("invalid JSON: {}", e.message))
+    }
+
+    /// A serde_json error raised while parsing the slice starting at `base`.
+    fn json_problem(&self, base: usize, e: &serde_json::Error, record: Option<String>) -> Problem {
+        let offset = self.lines.offset_of(base, e.line(), e.column());
+        let mut msg = e.to_string();
+        if let Some(i) = msg.find(" at line ") {
+            msg.truncate(i);
+        }
+        self.problem(offset, record, None, msg)
+    }
+
+    /// Where attribute `name` of the record at `start` is written.
+    fn attr_offset(&self, start: usize, name: &str) -> usize {
+        json_scan::object_members(&self.text.bytes, start)
+            .ok()
+            .and_then(|ms| ms.into_iter().find(|m| m.key == name))
+            .map_or(start, |m| m.key_offset)
+    }
+}
+
+struct Loader {
+    state: State,
+    problems: Vec<Problem>,
+    /// Equal strings share one allocation (time zones, statuses, folders…).
+    interner: HashSet<Arc<str>>,
+    files: usize,
+}
+
+impl Loader {
+    fn load_dir(&mut self, dir: &Path) {
+        let known: Vec<String> = Res::ALL
+            .iter()
+            .map(|r| r.name())
+            .chain([APIKEYS, SANDBOX])
+            .map(|n| format!("{n}.json"))
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut unknown: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.ends_with(".json")
+                        && !name.starts_with('.')
+                        && !known.iter().any(|k| k == name)
+                })
+                .collect();
+            unknown.sort();
+            for p in unknown {
+                self.problems.push(Problem {
+                    file: p.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    record: None,
+                    attr: None,
+                    message: format!(
+                        "not a collection of the API; fixture files are named after their collection: {}",
+                        known.join(", ")
+                    ),
+                });
+            }
+        } else {
+            self.problems.push(Problem {
+                file: dir.display().to_string(),
+                line: 1,
+                column: 1,
+                record: None,
+                attr: None,
+                message: "cannot read the fixtures directory".into(),
+            });
+            return;
+        }
+        for res in Res::ALL {
+            let path = dir.join(format!("{}.json", res.name()));
+            if !path.exists() {
+                continue; // a missing collection file is an empty collection
+            }
+            match Text::read(&path) {
+                Ok(text) => {
+                    self.files += 1;
+                    let loc = Locator {
+                        lines: LineIndex::new(&text.bytes),
+                        text: &text,
+                    };
+                    if let Some(start) = self.top_level_array(&loc) {
+                        self.load_collection(res, &loc, start);
+                    }
+                }
+                Err(p) => self.problems.push(p),
+            }
+        }
+        let path = dir.join(format!("{APIKEYS}.json"));
+        if !path.exists() {
+            self.problems.push(Problem {
+                file: path.display().to_string(),
+                line: 1,
+                column: 1,
+                record: None,
+                attr: None,
+                message: "missing: without API keys no request can authenticate \
+                          (see API.md section 5 for the format)"
+                    .into(),
+            });
+            return;
+        }
+        match Text::read(&path) {
+            Ok(text) => {
+                self.files += 1;
+                let loc = Locator {
+                    lines: LineIndex::new(&text.bytes),
+                    text: &text,
+                };
+                if let Some(start) = self.top_level_array(&loc) {
+                    self.load_keys(&loc, start);
+                }
+            }
+            Err(p) => self.problems.push(p),
+        }
+    }
+
+    fn load_bundle(&mut self, path: &Path) {
+        let text = match Text::read(path) {
+            Ok(t) => t,
+            Err(p) => return self.problems.push(p),
+        };
+        self.files = 1;
+        let loc = Locator {
+            lines: LineIndex::new(&text.bytes),
+            text: &text,
+        };
+        let b = &text.bytes;
+        let start = json_scan::skip_ws(b, 0);
+        let members = match json_scan::object_members(b, start) {
+            Ok(m) => m,
+            Err(e) => {
+                let msg = if b.get(start) == Some(&b'{') {
+                    return self.problems.push(loc.scan_problem(e));
+                } else {
+                    "a bundle file is one JSON object: {\"companies\": [...], …, \"apikeys\": [...]}"
+                };
+                return self
+                    .problems
+                    .push(loc.problem(start, None, None, msg.into()));
+            }
+        };
+        self.check_trailing(&loc, start);
+        let mut keys = None;
+        let mut parts: Vec<(Res, usize)> = Vec::new();
+        for m in &members {
+            if let Some(res) = Res::ALL.into_iter().find(|r| r.name() == m.key) {
+                parts.push((res, m.value.0));
+            } else if m.key == APIKEYS {
+                keys = Some(m.value.0);
+            } else if m.key != SANDBOX {
+                let msg = format!("\"{}\" is not a collection of the API", m.key);
+                self.problems
+                    .push(loc.problem(m.key_offset, None, None, msg));
+            }
+        }
+        parts.sort_by_key(|(r, _)| *r);
+        for (res, start) in parts {
+            if let Some(start) = self.records_array(&loc, start) {
+                self.load_collection(res, &loc, start);
+            }
+        }
+        match keys.and_then(|s| self.records_array(&loc, s)) {
+            Some(s) => self.load_keys(&loc, s),
+            None if keys.is_none() => self.problems.push(
+                loc.problem(
+                    start,
+                    None,
+                    None,
+                    "the bundle has no \"apikeys\": without API keys no request can authenticate"
+                        .into(),
+                ),
+            ),
+            None => {}
+        }
+    }
+
+    /// The start of the records array of a whole file; reports problems.
+    fn top_level_array(&mut self, loc: &Locator) -> Option<usize> {
+        let start = json_scan::skip_ws(&loc.text.bytes, 0);
+        if start >= loc.text.bytes.len() {
+            let p = loc.problem(
+                start,
+                None,
+                None,
+                "the file is empty: expected a JSON array of records".into(),
+            );
+            self.problems.push(p);
+            return None;
+        }
+        self.check_trailing(loc, start);
+        self.records_array(loc, start)
+    }
+
+    /// Reports anything after the top-level value starting at `start`.
+    fn check_trailing(&mut self, loc: &Locator, start: usize) {
+        let b = &loc.text.bytes;
+        if let Ok(end) = json_scan::value_end(b, start) {
+            let rest = json_scan::skip_ws(b, end);
+            if rest < b.len() {
+                let p = loc.problem(
+                    rest,
+                    None,
+                    None,
+                    "unexpected text after the end of the JSON value".into(),
+                );
+                self.problems.push(p);
+            }
+        }
+    }
+
+    /// The array of records at `start`: either the array itself or the
+    /// `data` of a List response pasted as is.
+    fn records_array(&mut self, loc: &Locator, start: usize) -> Option<usize> {
+        let b = &loc.text.bytes;
+        match b.get(start) {
+            Some(b'[') => Some(start),
+            Some(b'{') => match json_scan::object_members(b, start) {
+                Ok(ms) => match ms.iter().find(|m| m.key == "data") {
+                    Some(m) if b.get(m.value.0) == Some(&b'[') => Some(m.value.0),
+                    _ => {
+                        let msg = "expected an array of records, or a List response whose \"data\" is one".into();
+                        self.problems.push(loc.problem(start, None, None, msg));
+                        None
+                    }
+                },
+                Err(e) => {
+                    self.problems.push(loc.scan_problem(e));
+                    None
+                }
+            },
+            _ => {
+                let p = loc.problem(start, None, None, "expected a JSON array of records".into());
+                self.problems.push(p);
+                None
+            }
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.interner.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.interner.insert(a.clone());
+        a
+    }
+
+    fn load_collection(&mut self, res: Res, loc: &Locator, start: usize) {
+        let info = res.info();
+        let b = &loc.text.bytes;
+        let items = match json_scan::array_items(b, start) {
+            Ok(items) => items,
+            Err(e) => return self.problems.push(loc.scan_problem(e)),
+        };
+        let key_name = info.key_name();
+        for (s, e) in items {
+            if b[s] != b'{' {
+                let p = loc.problem(
+                    s,
+                    None,
+                    None,
+                    format!("a record of {} must be a JSON object", res.name()),
+                );
+                self.problems.push(p);
+                continue;
+            }
+            let mut de = serde_json::Deserializer::from_slice(&b[s..e]);
+            let parsed = RecordSeed { info, loader: self }.deserialize(&mut de);
+            let (vals, attr_problems) = match parsed {
+                Ok(v) => v,
+                Err(err) => {
+                    self.problems.push(loc.json_problem(s, &err, None));
+                    continue;
+                }
+            };
+            let key = vals[info.key_slot].as_int();
+            let record = key.map(|k| format!("{key_name} {k}"));
+            let key_reported = attr_problems.iter().any(|(a, _)| a == key_name);
+            for (attr, msg) in attr_problems {
+                let p = loc.problem(loc.attr_offset(s, &attr), record.clone(), Some(&attr), msg);
+                self.problems.push(p);
+            }
+            let Some(key) = key.filter(|k| *k > 0) else {
+                if !key_reported {
+                    let msg = format!(
+                        "every record needs its primary key {key_name}, a positive integer"
+                    );
+                    self.problems.push(loc.problem(
+                        loc.attr_offset(s, key_name),
+                        None,
+                        Some(key_name),
+                        msg,
+                    ));
+                }
+                continue;
+            };
+            if self.state.table(res).rows.contains_key(&key) {
+                let msg = format!("{key_name} {key} appears more than once in {}", res.name());
+                self.problems.push(loc.problem(s, record, None, msg));
+                continue;
+            }
+            if !info.def.history {
+                for (attr, msg) in self.check_references(info, &vals) {
+                    let p = loc.problem(loc.attr_offset(s, attr), record.clone(), Some(attr), msg);
+                    self.problems.push(p);
+                }
+            }
+            let owner = self.state.owner_of(info, key, &vals);
+            self.state.tables[res.index()]
+                .rows
+                .insert(key, Record { vals, owner });
+        }
+        self.state.tables[res.index()].build_indexes(info);
+    }
+
+    /// References of a non-history record that name no loaded record.
+    fn check_references(&self, info: &ResourceInfo, vals: &[Val]) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (slot, a) in info.stored() {
+            let (Some(target), Some(id)) = (a.refs, vals[slot].as_int()) else {
+                continue;
+            };
+            let Some(rec) = self.state.get(target, id) else {
+                out.push((
+                    a.name,
+                    format!(
+                        "names {} {id}, which does not exist in {}",
+                        a.name,
+                        target.name()
+                    ),
+                ));
+                continue;
+            };
+            if let Some(same) = a.same {
+                let (mine, theirs) = (info.slot(same), target.info().slot(same));
+                if let (Some(m), Some(t)) = (mine, theirs)
+                    && vals[m] != rec.vals[t]
+                {
+                    let msg = format!("names {} {id}, which belongs to another {same}", a.name);
+                    out.push((a.name, msg));
+                }
+            }
+        }
+        out
+    }
+
+    fn load_keys(&mut self, loc: &Locator, start: usize) {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Entry {
+            #[serde(rename = "ApiKey")]
+            api_key: String,
+            #[serde(rename = "PartnerId", default)]
+            partner_id: Option<i64>,
+            #[serde(rename = "PartnerPlan", default)]
+            partner_plan: Option<bool>,
+            #[serde(rename = "Admin", default)]
+            admin: Option<bool>,
+        }
+        let b = &loc.text.bytes;
+        let items = match json_scan::array_items(b, start) {
+            Ok(items) => items,
+            Err(e) => return self.problems.push(loc.scan_problem(e)),
+        };
+        for (s, e) in items {
+            let entry: Entry = match serde_json::from_slice(&b[s..e]) {
+                Ok(v) => v,
+                Err(err) => {
+                    self.problems.push(loc.json_problem(s, &err, None));
+                    continue;
+                }
+            };
+            let mut fail = |attr: &str, msg: String| {
+                self.problems
+                    .push(loc.problem(loc.attr_offset(s, attr), None, Some(attr), msg));
+            };
+            let key = entry.api_key;
+            if key.is_empty() || key.contains(':') || key.chars().any(char::is_control) {
+                fail(
+                    "ApiKey",
+                    "must be a non-empty string without ':' or control characters".into(),
+                );
+                continue;
+            }
+            if self.state.keys.iter().any(|k| k.key == key) {
+                fail("ApiKey", "the same key appears more than once".into());
+                continue;
+            }
+            let kind = if entry.admin == Some(true) {
+                if entry.partner_id.is_some() {
+                    fail(
+                        "PartnerId",
+                        "an Admin key opens the sandbox control API and names no partner".into(),
+                    );
+                    continue;
+                }
+                KeyKind::Admin
+            } else {
+                match entry.partner_id {
+                    Some(pid) if self.state.get(Res::Partners, pid).is_some() => KeyKind::Partner {
+                        partner_id: pid,
+                        partner_plan: entry.partner_plan.unwrap_or(false),
+                    },
+                    Some(pid) => {
+                        fail(
+                            "PartnerId",
+                            format!("names PartnerId {pid}, which does not exist in partners"),
+                        );
+                        continue;
+                    }
+                    None => {
+                        fail(
+                            "PartnerId",
+                            "a partner key needs PartnerId (or \"Admin\": true for an admin key)"
+                                .into(),
+                        );
+                        continue;
+                    }
+                }
+            };
+            self.state.keys.push(ApiKey { key, kind });
+        }
+    }
+}
+
+/// Parses one record straight into stored values, collecting attribute
+/// problems instead of stopping at the first.
+struct RecordSeed<'a> {
+    info: &'static ResourceInfo,
+    loader: &'a mut Loader,
+}
+
+type Parsed = (Box<[Val]>, Vec<(String, String)>);
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Parsed;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = Parsed;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a record of {}", self.info.def.name)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+        let info = self.info;
+        let mut vals = vec![Val::Null; info.slots.len()].into_boxed_slice();
+        let mut seen = vec![false; info.def.attrs.len()];
+        let mut problems = Vec::new();
+        while let Some(found) = map.next_key_seed(KeySeed(info))? {
+            let i = match found {
+                Ok(i) => i,
+                Err(name) => {
+                    map.next_value::<IgnoredAny>()?;
+                    let msg = format!(
+                        "unknown attribute of {} (attribute names are case-sensitive)",
+                        info.def.name
+                    );
+                    problems.push((name, msg));
+                    continue;
+                }
+            };
+            let a = &info.def.attrs[i];
+            if std::mem::replace(&mut seen[i], true) {
+                map.next_value::<IgnoredAny>()?;
+                problems.push((
+                    a.name.to_string(),
+                    "given more than once in the same record".into(),
+                ));
+                continue;
+            }
+            let Some(slot) = info.slot_of[i] else {
+                map.next_value::<IgnoredAny>()?; // embedded objects and child arrays are ignored
+                continue;
+            };
+            let value: serde_json::Value = map.next_value()?;
+            match fixture_value(a, value, self.loader) {
+                Ok(v) => vals[slot] = v,
+                Err(msg) => problems.push((a.name.to_string(), msg)),
+            }
+        }
+        Ok((vals, problems))
+    }
+}
+
+/// Looks an attribute name up without allocating: the attribute's index, or
+/// the unknown name.
+struct KeySeed(&'static ResourceInfo);
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Result<usize, String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Result<usize, String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an attribute name")
+    }
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(self
+            .0
+            .by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| name.to_string()))
+    }
+}
+
+/// Describes a JSON value in an error message.
+pub fn describe(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Converts one fixture value by the attribute's kind and length.
+fn fixture_value(a: &Attr, v: serde_json::Value, loader: &mut Loader) -> Result<Val, String> {
+    use serde_json::Value as J;
+    match (a.kind, v) {
+        (_, J::Null) => Ok(Val::Null),
+        (Kind::Int, J::Number(n)) if n.is_i64() => Ok(Val::Int(n.as_i64().unwrap_or_default())),
+        (Kind::Int, v) => Err(format!("must be an integer, not {}", describe(&v))),
+        (Kind::Bool, J::Bool(b)) => Ok(Val::Bool(b)),
+        (Kind::Bool, v) => Err(format!("must be true, false or null, not {}", describe(&v))),
+        (Kind::Str, J::String(s)) => {
+            check_length(a, &s)?;
+            Ok(Val::Str(loader.intern(&s)))
+        }
+        (Kind::Str, v) => Err(format!("must be a string, not {}", describe(&v))),
+        (Kind::Utc, J::String(s)) => parse_utc_timestamp(&s)
+            .map(Val::Time)
+            .map_err(|_| format!("must be a UTC timestamp written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\"")),
+        (Kind::Local, J::String(s)) => parse_timestamp(&s).map(Val::Time).map_err(|e| match e {
+            TimestampError::HasZone => {
+                format!("\"{s}\" has a zone designator, but this attribute is a local time of the device")
+            }
+            TimestampError::Malformed => format!("must be a local timestamp written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\""),
+        }),
+        (Kind::Utc | Kind::Local, v) => Err(format!("must be a timestamp string, not {}", describe(&v))),
+        (Kind::Obj { .. } | Kind::Arr { .. }, _) => Ok(Val::Null),
+    }
+}
+
+/// Refuses a string longer than the attribute's stated length (counted in
+/// UTF-16 code units, as the vendor's platform counts).
+pub fn check_length(a: &Attr, s: &str) -> Result<(), String> {
+    let max = a.max_len as usize;
+    if max > 0 && s.len() > max {
+        let n = s.encode_utf16().count();
+        if n > max {
+            return Err(format!("is {n} characters long; at most {max} are allowed"));
+        }
+    }
+    Ok(())
+}

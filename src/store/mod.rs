@@ -1,0 +1,197 @@
+//! The data: one [`State`] (every collection, its indexes and the API keys)
+//! behind one swap point, shared through the cheap-to-clone [`Store`] handle.
+//!
+//! Readers hold the read lock for one synchronous step (authenticate, look
+//! up, render) and never across an `.await`; a reload builds a new `State`
+//! off to the side and swaps it in with one assignment, so a request sees the
+//! old data or the new, never a mix.
+
+pub mod clock;
+pub mod fixtures;
+pub mod json_scan;
+pub mod value;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::api::schema::{Res, ResourceInfo, Scope};
+pub use clock::Clock;
+pub use value::Val;
+
+/// `Record::owner` of reference data, which every partner sees.
+pub const OWNER_GLOBAL: i64 = 0;
+/// `Record::owner` of a history record whose owner no longer exists.
+pub const OWNER_NOBODY: i64 = -1;
+
+/// One stored record.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// One value per stored attribute, in the resource table's slot order.
+    pub vals: Box<[Val]>,
+    /// The PartnerId whose scope the record is in, computed once when the
+    /// record is stored (owners never change: the attributes that decide it
+    /// are set on POST only), or [`OWNER_GLOBAL`] / [`OWNER_NOBODY`].
+    pub owner: i64,
+}
+
+/// One collection with its indexes.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// Records by primary key; ascending order is the list order reversed.
+    pub rows: BTreeMap<i64, Record>,
+    /// Ids of each partner's records, ascending, so a scoped page costs
+    /// O(page size) whatever the size of the store.
+    pub by_owner: HashMap<i64, Vec<i64>>,
+    /// For collections that fill a child array (job items, log items): ids
+    /// of each parent's children, ascending.
+    pub by_parent: HashMap<i64, Vec<i64>>,
+    /// The id the next created record gets: above every id ever loaded or
+    /// handed out, so ids are never reused.
+    pub next_id: i64,
+}
+
+impl Table {
+    /// Rebuilds the indexes from `rows` (after loading).
+    pub fn build_indexes(&mut self, info: &ResourceInfo) {
+        self.by_owner.clear();
+        self.by_parent.clear();
+        for (&id, rec) in &self.rows {
+            if !matches!(info.def.scope, Scope::Global) {
+                self.by_owner.entry(rec.owner).or_default().push(id);
+            }
+            if let Some(p) = info.parent_slot.and_then(|s| rec.vals[s].as_int()) {
+                self.by_parent.entry(p).or_default().push(id);
+            }
+        }
+        let max = self.rows.keys().next_back().copied().unwrap_or(0);
+        self.next_id = self.next_id.max(max + 1);
+    }
+
+    /// The ids a partner sees in this collection, ascending, or `None` for
+    /// reference data (every record visible).
+    pub fn visible_ids(&self, info: &ResourceInfo, partner: i64) -> Option<&[i64]> {
+        match info.def.scope {
+            Scope::Global => None,
+            _ => Some(self.by_owner.get(&partner).map_or(&[][..], Vec::as_slice)),
+        }
+    }
+}
+
+/// What an API key opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Partner {
+        partner_id: i64,
+        partner_plan: bool,
+    },
+    /// Opens the sandbox control API and nothing else.
+    Admin,
+}
+
+/// One entry of `apikeys.json`.
+#[derive(Clone, Debug)]
+pub struct ApiKey {
+    pub key: String,
+    pub kind: KeyKind,
+}
+
+/// Everything the API serves, as loaded from fixtures and changed since.
+#[derive(Debug)]
+pub struct State {
+    /// One table per collection, in [`Res`] order.
+    pub tables: Vec<Table>,
+    pub keys: Vec<ApiKey>,
+    /// Sandbox-clock time of the load, in milliseconds.
+    pub loaded_at: i64,
+}
+
+impl State {
+    pub fn empty() -> State {
+        State {
+            tables: Res::ALL.iter().map(|_| Table::default()).collect(),
+            keys: Vec::new(),
+            loaded_at: 0,
+        }
+    }
+
+    pub fn table(&self, res: Res) -> &Table {
+        &self.tables[res.index()]
+    }
+
+    pub fn get(&self, res: Res, id: i64) -> Option<&Record> {
+        self.table(res).rows.get(&id)
+    }
+
+    /// The partner whose scope a new record of `info` falls in.
+    pub fn owner_of(&self, info: &ResourceInfo, id: i64, vals: &[Val]) -> i64 {
+        match info.def.scope {
+            Scope::Global => OWNER_GLOBAL,
+            Scope::Own => id,
+            Scope::Via(_) => info
+                .scope_via
+                .iter()
+                .find_map(|&(slot, res)| {
+                    vals[slot]
+                        .as_int()
+                        .and_then(|pid| self.get(res, pid))
+                        .map(|r| r.owner)
+                })
+                .unwrap_or(OWNER_NOBODY),
+        }
+    }
+
+    /// Number of records per collection, in [`Res`] order.
+    pub fn counts(&self) -> Vec<(Res, usize)> {
+        Res::ALL
+            .iter()
+            .map(|&r| (r, self.table(r).rows.len()))
+            .collect()
+    }
+}
+
+/// Where the fixtures come from, and the state loaded from them.
+struct Shared {
+    state: RwLock<State>,
+    clock: Clock,
+    /// The fixtures directory or bundle file.
+    source: PathBuf,
+}
+
+/// Cheap-to-clone handle on the shared state.
+#[derive(Clone)]
+pub struct Store {
+    shared: Arc<Shared>,
+}
+
+impl Store {
+    pub fn new(state: State, source: PathBuf, clock: Clock) -> Store {
+        Store {
+            shared: Arc::new(Shared {
+                state: RwLock::new(state),
+                clock,
+                source,
+            }),
+        }
+    }
+
+    /// Runs `f` on the current state under the read lock. `f` must not block.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        let guard = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        f(&guard)
+    }
+
+    /// Swaps in a new state; returns the old one (drop it outside any lock).
+    pub fn replace(&self, new: State) -> State {
+        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *guard, new)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    pub fn source(&self) -> &std::path::Path {
+        &self.shared.source
+    }
+}

@@ -1,0 +1,222 @@
+//! Attribute values as the store keeps them, and the API's timestamp format.
+//!
+//! A record is a boxed slice of [`Val`], one per stored attribute of its
+//! resource (see `api::schema`). Timestamps are kept as milliseconds since
+//! 1970-01-01T00:00:00 on a naive clock: `DateTime UTC` attributes hold UTC,
+//! `DateTime Local` attributes the device's wall clock; neither carries a zone.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// One attribute value of a stored record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Milliseconds since 1970-01-01T00:00:00.000 (naive: no zone).
+    Time(i64),
+    /// Shared so that equal strings loaded from fixtures are stored once.
+    Str(Arc<str>),
+}
+
+impl Val {
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Booleans may be stored as null, which means false.
+    pub fn is_true(&self) -> bool {
+        matches!(self, Val::Bool(true))
+    }
+}
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count from 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Writes `ms` as `YYYY-MM-DDTHH:MM:SS.mmm`, the API's timestamp format.
+pub fn write_timestamp(out: &mut String, ms: i64) {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    let (y, mo, d) = civil_from_days(days);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    );
+}
+
+pub fn format_timestamp(ms: i64) -> String {
+    let mut s = String::with_capacity(23);
+    write_timestamp(&mut s, ms);
+    s
+}
+
+/// Why a timestamp string was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimestampError {
+    /// Not of the form `YYYY-MM-DDTHH:MM[:SS[.fff]]`, or not a real date or time.
+    Malformed,
+    /// Well formed, but with a zone designator (`Z`, `+02:00`).
+    HasZone,
+}
+
+/// Parses `YYYY-MM-DDTHH:MM`, optionally with `:SS` and a fraction of 1 to 9
+/// digits (kept to the millisecond). A trailing zone designator is reported
+/// as [`TimestampError::HasZone`] so callers can explain or accept it.
+pub fn parse_timestamp(s: &str) -> Result<i64, TimestampError> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            Some(part.iter().fold(0i64, |a, c| a * 10 + i64::from(c - b'0')))
+        } else {
+            None
+        }
+    };
+    let bad = TimestampError::Malformed;
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return Err(bad);
+    }
+    let (y, mo, d) = (
+        num(0..4).ok_or(bad)?,
+        num(5..7).ok_or(bad)?,
+        num(8..10).ok_or(bad)?,
+    );
+    let (h, mi) = (num(11..13).ok_or(bad)?, num(14..16).ok_or(bad)?);
+    let mut pos = 16;
+    let (mut sec, mut ms) = (0, 0);
+    if b.get(pos) == Some(&b':') {
+        sec = num(pos + 1..pos + 3).ok_or(bad)?;
+        pos += 3;
+        if b.get(pos) == Some(&b'.') {
+            let start = pos + 1;
+            let mut end = start;
+            while end < b.len() && b[end].is_ascii_digit() {
+                end += 1;
+            }
+            if end == start || end - start > 9 {
+                return Err(bad);
+            }
+            let digits = &b[start..end.min(start + 3)];
+            ms = digits
+                .iter()
+                .fold(0i64, |a, c| a * 10 + i64::from(c - b'0'));
+            ms *= 10i64.pow(3 - digits.len() as u32);
+            pos = end;
+        }
+    }
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
+    {
+        return Err(bad);
+    }
+    let value = (days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
+    match &s[pos..] {
+        "" => Ok(value),
+        rest if is_zone_designator(rest) => Err(TimestampError::HasZone),
+        _ => Err(bad),
+    }
+}
+
+fn is_zone_designator(s: &str) -> bool {
+    let b = s.as_bytes();
+    s == "Z"
+        || s == "z"
+        || (matches!(b.first(), Some(b'+' | b'-'))
+            && (b.len() == 6 && b[3] == b':' || b.len() == 5)
+            && b[1..].iter().filter(|c| c.is_ascii_digit()).count() == 4)
+}
+
+/// Parses a UTC timestamp as fixtures may hold it: as the API writes it, or
+/// with a `Z` (UTC) suffix.
+pub fn parse_utc_timestamp(s: &str) -> Result<i64, TimestampError> {
+    match parse_timestamp(s) {
+        Err(TimestampError::HasZone) if s.ends_with(['Z', 'z']) => {
+            parse_timestamp(&s[..s.len() - 1])
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_the_api_format() {
+        for s in [
+            "2015-01-01T00:00:00.000",
+            "1969-12-31T23:59:59.999",
+            "2024-02-29T12:34:56.789",
+        ] {
+            assert_eq!(format_timestamp(parse_timestamp(s).unwrap()), s);
+        }
+    }
+
+    #[test]
+    fn accepts_shorter_forms_and_longer_fractions() {
+        let full = parse_timestamp("2026-03-01T08:30:00.000").unwrap();
+        assert_eq!(parse_timestamp("2026-03-01T08:30"), Ok(full));
+        assert_eq!(parse_timestamp("2026-03-01T08:30:00"), Ok(full));
+        assert_eq!(parse_timestamp("2026-03-01T08:30:00.0004567"), Ok(full));
+        assert_eq!(parse_timestamp("2026-03-01T08:30:00.5"), Ok(full + 500));
+    }
+
+    #[test]
+    fn refuses_bad_dates_and_reports_zones() {
+        for s in [
+            "2025-02-29T00:00",
+            "2026-13-01T00:00",
+            "2026-01-01 00:00",
+            "2026-01-01T24:00",
+            "x",
+        ] {
+            assert_eq!(parse_timestamp(s), Err(TimestampError::Malformed), "{s}");
+        }
+        for s in [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00.000+02:00",
+            "2026-01-01T00:00-0500",
+        ] {
+            assert_eq!(parse_timestamp(s), Err(TimestampError::HasZone), "{s}");
+        }
+        assert!(parse_utc_timestamp("2026-01-01T00:00:00Z").is_ok());
+    }
+}
