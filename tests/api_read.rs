@@ -12,12 +12,19 @@ use serde_json::{Value, json};
 type Obj = serde_json::Map<String, Value>;
 
 fn errors_of(body: &Value) -> Vec<String> {
-    let errs = body["errors"].as_array().unwrap_or_else(|| panic!("not an error body: {body}"));
+    let errs = body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not an error body: {body}"));
     assert!(!errs.is_empty(), "empty errors: {body}");
-    errs.iter().map(|e| e.as_str().expect("errors are sentences").to_string()).collect()
+    errs.iter()
+        .map(|e| e.as_str().expect("errors are sentences").to_string())
+        .collect()
 }
 
-async fn error_response(r: reqwest::Response, status: u16) -> (reqwest::header::HeaderMap, Vec<String>) {
+async fn error_response(
+    r: reqwest::Response,
+    status: u16,
+) -> (reqwest::header::HeaderMap, Vec<String>) {
     assert_eq!(r.status(), status, "{}", r.url());
     let headers = r.headers().clone();
     assert_eq!(headers["content-type"], "application/json; charset=utf-8");
@@ -45,9 +52,15 @@ async fn missing_malformed_and_unknown_keys_get_401_with_the_basic_challenge() {
     for req in cases {
         let r = req.send().await.unwrap();
         let (h, errors) = error_response(r, 401).await;
-        assert_eq!(h["www-authenticate"], "Basic realm=\"CleverFox Backup API\"");
+        assert_eq!(
+            h["www-authenticate"],
+            "Basic realm=\"CleverFox Backup API\""
+        );
         let text = errors.join(" ");
-        assert!(!text.contains("no-such-key") && !text.contains("DEMO-PARTNER-1"), "key echoed: {text}");
+        assert!(
+            !text.contains("no-such-key") && !text.contains("DEMO-PARTNER-1"),
+            "key echoed: {text}"
+        );
     }
 }
 
@@ -84,7 +97,12 @@ async fn partners_without_plan_inactive_partners_and_admin_keys_get_403_on_api()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authentication_is_checked_before_the_path() {
     let sb = Sandbox::start().await;
-    let r = sb.client().get(sb.url("/api/no-such-collection")).send().await.unwrap();
+    let r = sb
+        .client()
+        .get(sb.url("/api/no-such-collection"))
+        .send()
+        .await
+        .unwrap();
     error_response(r, 401).await;
     let r = sb.client().post(sb.url("/api/logs")).send().await.unwrap();
     error_response(r, 401).await;
@@ -144,7 +162,12 @@ async fn methods_the_operations_table_does_not_offer_get_405_with_allow() {
         (reqwest::Method::PUT, "/api/backuptypes/1", "GET"),
     ];
     for (method, path, allow) in cases {
-        let r = c.request(method.clone(), sb.url(path)).basic_auth(PARTNER1, None::<&str>).send().await.unwrap();
+        let r = c
+            .request(method.clone(), sb.url(path))
+            .basic_auth(PARTNER1, None::<&str>)
+            .send()
+            .await
+            .unwrap();
         let (h, e) = error_response(r, 405).await;
         assert_eq!(h["allow"], *allow, "{method} {path}");
         assert!(e[0].contains(method.as_str()), "{e:?}");
@@ -154,7 +177,12 @@ async fn methods_the_operations_table_does_not_offer_get_405_with_allow() {
 // ------------------------------------------------------------------ paging
 
 fn ids(list: &Value, key: &str) -> Vec<i64> {
-    list["data"].as_array().unwrap().iter().map(|r| r[key].as_i64().unwrap()).collect()
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[key].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,8 +193,13 @@ async fn lists_page_in_descending_key_order_until_a_short_page() {
     assert_eq!(first["page_size"], 25);
     let mut all = Vec::new();
     for page in 1.. {
-        let p = sb.get_json(PARTNER1, &format!("/api/events?PageNo={page}&PageSize=7")).await;
-        assert_eq!((p["page_no"].as_i64(), p["page_size"].as_i64()), (Some(page), Some(7)));
+        let p = sb
+            .get_json(PARTNER1, &format!("/api/events?PageNo={page}&PageSize=7"))
+            .await;
+        assert_eq!(
+            (p["page_no"].as_i64(), p["page_size"].as_i64()),
+            (Some(page), Some(7))
+        );
         let got = ids(&p, "EventId");
         assert!(got.len() <= 7);
         all.extend(got.iter().copied());
@@ -178,16 +211,26 @@ async fn lists_page_in_descending_key_order_until_a_short_page() {
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     sorted.dedup();
     assert_eq!(all, sorted, "descending, no repeats across pages");
-    assert_eq!(&all[..25], &ids(&first, "EventId")[..], "page 1 of the default size is the same order");
-    let past = sb.get_json(PARTNER1, "/api/events?PageNo=1000&PageSize=7").await;
+    assert_eq!(
+        &all[..25],
+        &ids(&first, "EventId")[..],
+        "page 1 of the default size is the same order"
+    );
+    let past = sb
+        .get_json(PARTNER1, "/api/events?PageNo=1000&PageSize=7")
+        .await;
     assert_eq!(past, json!({"data": [], "page_no": 1000, "page_size": 7}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_parameters_are_case_insensitive() {
     let sb = Sandbox::start().await;
-    let a = sb.get_json(PARTNER1, "/api/events?PageNo=2&PageSize=3").await;
-    let b = sb.get_json(PARTNER1, "/api/events?pageno=2&PAGESIZE=3").await;
+    let a = sb
+        .get_json(PARTNER1, "/api/events?PageNo=2&PageSize=3")
+        .await;
+    let b = sb
+        .get_json(PARTNER1, "/api/events?pageno=2&PAGESIZE=3")
+        .await;
     assert_eq!(a, b);
     assert_eq!(b["page_no"], 2);
     assert_eq!(ids(&b, "EventId").len(), 3);
@@ -206,10 +249,15 @@ async fn bad_paging_values_get_400_naming_the_parameter() {
         ("pagesize=ten", "PageSize"),
         ("PageSize=%2B5", "PageSize"),
     ] {
-        let (_, e) = error_response(sb.get(PARTNER1, &format!("/api/companies?{q}")).await, 400).await;
+        let (_, e) =
+            error_response(sb.get(PARTNER1, &format!("/api/companies?{q}")).await, 400).await;
         assert!(e[0].contains(name), "{q}: {e:?}");
     }
-    let (_, e) = error_response(sb.get(PARTNER1, "/api/companies?PageNo=0&PageSize=x").await, 400).await;
+    let (_, e) = error_response(
+        sb.get(PARTNER1, "/api/companies?PageNo=0&PageSize=x").await,
+        400,
+    )
+    .await;
     assert_eq!(e.len(), 2, "both problems at once: {e:?}");
 }
 
@@ -218,7 +266,10 @@ async fn page_size_over_500_is_served_as_500_with_a_warning() {
     let sb = Sandbox::start().await;
     let r = sb.get(PARTNER1, "/api/events?PageSize=100000").await;
     assert_eq!(r.status(), 200);
-    let warning = r.headers()["x-sandbox-warning"].to_str().unwrap().to_string();
+    let warning = r.headers()["x-sandbox-warning"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(warning.contains("500"), "{warning}");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["page_size"], 500);
@@ -239,7 +290,10 @@ async fn other_query_parameters_are_ignored_with_a_warning() {
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings[0].contains("CompanyId") && warnings[1].contains("Name"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("CompanyId") && warnings[1].contains("Name"),
+        "{warnings:?}"
+    );
     assert_eq!(r.json::<Value>().await.unwrap(), plain, "no filtering");
 }
 
@@ -259,23 +313,54 @@ fn fixture_by_id(name: &str, key: &str) -> BTreeMap<i64, Obj> {
 /// fixtures by API.md section 1's rules.
 fn expected_scope(partner: i64) -> BTreeMap<&'static str, BTreeSet<i64>> {
     let pick = |name: &str, key: &str, keep: &dyn Fn(&Obj) -> bool| -> BTreeSet<i64> {
-        fixture_by_id(name, key).into_iter().filter(|(_, r)| keep(r)).map(|(id, _)| id).collect()
+        fixture_by_id(name, key)
+            .into_iter()
+            .filter(|(_, r)| keep(r))
+            .map(|(id, _)| id)
+            .collect()
     };
-    let is_in = |set: &BTreeSet<i64>, r: &Obj, attr: &str| r[attr].as_i64().is_some_and(|v| set.contains(&v));
+    let is_in = |set: &BTreeSet<i64>, r: &Obj, attr: &str| {
+        r[attr].as_i64().is_some_and(|v| set.contains(&v))
+    };
     let mut m = BTreeMap::new();
     m.insert("partners", BTreeSet::from([partner]));
-    m.insert("partnerusers", pick("partnerusers", "PartnerUserId", &|r| r["PartnerId"] == partner));
+    m.insert(
+        "partnerusers",
+        pick("partnerusers", "PartnerUserId", &|r| {
+            r["PartnerId"] == partner
+        }),
+    );
     let companies = pick("companies", "CompanyId", &|r| r["PartnerId"] == partner);
-    let devices = pick("devices", "DeviceId", &|r| is_in(&companies, r, "CompanyId"));
+    let devices = pick("devices", "DeviceId", &|r| {
+        is_in(&companies, r, "CompanyId")
+    });
     let jobs = pick("jobs", "JobId", &|r| is_in(&devices, r, "DeviceId"));
     let logs = pick("logs", "LogId", &|r| is_in(&companies, r, "CompanyId"));
-    m.insert("companyusers", pick("companyusers", "CompanyUserId", &|r| is_in(&companies, r, "CompanyId")));
-    m.insert("subscriptions", pick("subscriptions", "SubscriptionId", &|r| is_in(&companies, r, "CompanyId")));
-    m.insert("jobitems", pick("jobitems", "JobItemId", &|r| is_in(&jobs, r, "JobId")));
-    m.insert("logitems", pick("logitems", "LogItemId", &|r| is_in(&logs, r, "LogId")));
+    m.insert(
+        "companyusers",
+        pick("companyusers", "CompanyUserId", &|r| {
+            is_in(&companies, r, "CompanyId")
+        }),
+    );
+    m.insert(
+        "subscriptions",
+        pick("subscriptions", "SubscriptionId", &|r| {
+            is_in(&companies, r, "CompanyId")
+        }),
+    );
+    m.insert(
+        "jobitems",
+        pick("jobitems", "JobItemId", &|r| is_in(&jobs, r, "JobId")),
+    );
+    m.insert(
+        "logitems",
+        pick("logitems", "LogItemId", &|r| is_in(&logs, r, "LogId")),
+    );
     m.insert(
         "events",
-        pick("events", "EventId", &|r| r["PartnerId"] == partner || is_in(&companies, r, "CompanyId")),
+        pick("events", "EventId", &|r| {
+            r["PartnerId"] == partner || is_in(&companies, r, "CompanyId")
+        }),
     );
     m.insert("companies", companies);
     m.insert("devices", devices);
@@ -307,18 +392,38 @@ async fn each_partner_lists_exactly_its_own_records_and_cannot_read_the_others()
     let scope1 = expected_scope(1);
     let scope2 = expected_scope(2);
     for (coll, key) in KEYS {
-        let l1: BTreeSet<i64> = ids(&sb.get_json(PARTNER1, &format!("/api/{coll}?PageSize=500")).await, key).into_iter().collect();
-        let l2: BTreeSet<i64> = ids(&sb.get_json(PARTNER2, &format!("/api/{coll}?PageSize=500")).await, key).into_iter().collect();
+        let l1: BTreeSet<i64> = ids(
+            &sb.get_json(PARTNER1, &format!("/api/{coll}?PageSize=500"))
+                .await,
+            key,
+        )
+        .into_iter()
+        .collect();
+        let l2: BTreeSet<i64> = ids(
+            &sb.get_json(PARTNER2, &format!("/api/{coll}?PageSize=500"))
+                .await,
+            key,
+        )
+        .into_iter()
+        .collect();
         match scope1.get(coll) {
             Some(expected) => {
-                assert!(!expected.is_empty(), "{coll}: the default fixtures give partner 1 records");
+                assert!(
+                    !expected.is_empty(),
+                    "{coll}: the default fixtures give partner 1 records"
+                );
                 assert_eq!(&l1, expected, "{coll} for partner 1");
                 assert_eq!(&l2, &scope2[coll], "{coll} for partner 2");
                 assert!(l1.is_disjoint(&l2), "{coll}: partners share records");
                 for id in &l1 {
                     let r = sb.get(PARTNER2, &format!("/api/{coll}/{id}")).await;
                     error_response(r, 404).await;
-                    assert_eq!(sb.get(PARTNER1, &format!("/api/{coll}/{id}")).await.status(), 200);
+                    assert_eq!(
+                        sb.get(PARTNER1, &format!("/api/{coll}/{id}"))
+                            .await
+                            .status(),
+                        200
+                    );
                 }
             }
             None => {
@@ -364,9 +469,17 @@ const OBJECTS: &[(&str, &str, &str, &str)] = &[
     ("plans", "PlanType", "plantypes", "PlanTypeId"),
 ];
 /// Array-typed attributes: name, child collection, child's reference.
-const ARRAYS: &[(&str, &str, &str, &str)] = &[("jobs", "JobItems", "jobitems", "JobId"), ("logs", "LogItems", "logitems", "LogId")];
+const ARRAYS: &[(&str, &str, &str, &str)] = &[
+    ("jobs", "JobItems", "jobitems", "JobId"),
+    ("logs", "LogItems", "logitems", "LogId"),
+];
 /// Attributes that always render null.
-const NULLED: &[(&str, &str)] = &[("jobitems", "Username"), ("jobitems", "Password"), ("logitems", "Url"), ("logitems", "Expires")];
+const NULLED: &[(&str, &str)] = &[
+    ("jobitems", "Username"),
+    ("jobitems", "Password"),
+    ("logitems", "Url"),
+    ("logitems", "Expires"),
+];
 
 fn key_of(coll: &str) -> &'static str {
     KEYS.iter().find(|(c, _)| *c == coll).unwrap().1
@@ -416,20 +529,22 @@ fn assert_timestamps(v: &Value, path: &str) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let is_time = k.ends_with("On") || k.ends_with("At") || k == "Expires" || k.starts_with("Period") || k == "LastAgentDownloadCreated";
-                if is_time && k != "DownloadLimit" {
-                    if let Some(s) = x.as_str() {
-                        let b = s.as_bytes();
-                        let ok = b.len() == 23
-                            && b.iter().enumerate().all(|(i, c)| match i {
-                                4 | 7 => *c == b'-',
-                                10 => *c == b'T',
-                                13 | 16 => *c == b':',
-                                19 => *c == b'.',
-                                _ => c.is_ascii_digit(),
-                            });
-                        assert!(ok, "{path}.{k} = {s}: not YYYY-MM-DDTHH:MM:SS.mmm");
-                    }
+                let is_time = k.ends_with("On")
+                    || k.ends_with("At")
+                    || k == "Expires"
+                    || k.starts_with("Period")
+                    || k == "LastAgentDownloadCreated";
+                if is_time && let Some(s) = x.as_str() {
+                    let b = s.as_bytes();
+                    let ok = b.len() == 23
+                        && b.iter().enumerate().all(|(i, c)| match i {
+                            4 | 7 => *c == b'-',
+                            10 => *c == b'T',
+                            13 | 16 => *c == b':',
+                            19 => *c == b'.',
+                            _ => c.is_ascii_digit(),
+                        });
+                    assert!(ok, "{path}.{k} = {s}: not YYYY-MM-DDTHH:MM:SS.mmm");
                 }
                 assert_timestamps(x, &format!("{path}.{k}"));
             }
@@ -444,8 +559,13 @@ async fn every_collection_renders_its_records_with_one_level_embedding() {
     let sb = Sandbox::start().await;
     let scope = expected_scope(1);
     for (coll, key) in KEYS {
-        let list = sb.get_json(PARTNER1, &format!("/api/{coll}?PageSize=500")).await;
-        assert_eq!(list.as_object().unwrap().keys().collect::<Vec<_>>(), ["data", "page_no", "page_size"]);
+        let list = sb
+            .get_json(PARTNER1, &format!("/api/{coll}?PageSize=500"))
+            .await;
+        assert_eq!(
+            list.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["data", "page_no", "page_size"]
+        );
         let fixtures = fixture_by_id(coll, key);
         let data = list["data"].as_array().unwrap();
         assert!(!data.is_empty(), "{coll}");
@@ -465,11 +585,18 @@ async fn every_collection_renders_its_records_with_one_level_embedding() {
 async fn write_only_credentials_are_never_shown() {
     let sb = Sandbox::start().await;
     let items = fixture_by_id("jobitems", "JobItemId");
-    let (id, item) = items.iter().find(|(_, r)| r["AuthenticationMode"] == "S").expect("an SQL login item");
+    let (id, item) = items
+        .iter()
+        .find(|(_, r)| r["AuthenticationMode"] == "S")
+        .expect("an SQL login item");
     let password = item["Password"].as_str().unwrap().to_string();
     assert!(!password.is_empty());
     let body = sb.get(PARTNER2, &format!("/api/jobitems/{id}")).await;
-    let body = if body.status() == 404 { sb.get(PARTNER1, &format!("/api/jobitems/{id}")).await } else { body };
+    let body = if body.status() == 404 {
+        sb.get(PARTNER1, &format!("/api/jobitems/{id}")).await
+    } else {
+        body
+    };
     let text = body.text().await.unwrap();
     assert!(!text.contains(&password), "password rendered: {text}");
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -496,15 +623,32 @@ async fn the_vendor_example_records_render_exactly_as_the_vendor_shows_them() {
         let record = example["data"].as_array().unwrap().last().unwrap().clone();
         assert_eq!(sb.get_json(PARTNER1, path).await["data"], record, "{file}");
     }
-    for (file, path) in [("backuptypes-read.json", "/api/backuptypes/1"), ("plantypes-read.json", "/api/plantypes/1")] {
-        assert_eq!(sb.get_json(PARTNER1, path).await, vendor_example(file), "{file}");
+    for (file, path) in [
+        ("backuptypes-read.json", "/api/backuptypes/1"),
+        ("plantypes-read.json", "/api/plantypes/1"),
+    ] {
+        assert_eq!(
+            sb.get_json(PARTNER1, path).await,
+            vendor_example(file),
+            "{file}"
+        );
     }
     // whole List responses where the sandbox holds exactly the vendor's records
-    for (file, path) in [("backuptypes-list.json", "/api/backuptypes"), ("plantypes-list.json", "/api/plantypes")] {
-        assert_eq!(sb.get_json(PARTNER1, path).await, vendor_example(file), "{file}");
+    for (file, path) in [
+        ("backuptypes-list.json", "/api/backuptypes"),
+        ("plantypes-list.json", "/api/plantypes"),
+    ] {
+        assert_eq!(
+            sb.get_json(PARTNER1, path).await,
+            vendor_example(file),
+            "{file}"
+        );
     }
     // the partners List returns the caller's own partner only, as the vendor's example shows
-    assert_eq!(sb.get_json(PARTNER1, "/api/partners").await, vendor_example("partners-list.json"));
+    assert_eq!(
+        sb.get_json(PARTNER1, "/api/partners").await,
+        vendor_example("partners-list.json")
+    );
     // The company list contains Company 1 exactly as the List example shows it
     let companies = sb.get_json(PARTNER1, "/api/companies").await;
     let example = vendor_example("companies-list.json")["data"][0].clone();
@@ -515,23 +659,48 @@ async fn the_vendor_example_records_render_exactly_as_the_vendor_shows_them() {
 async fn every_response_carries_a_distinct_request_id_and_json_content_type() {
     let sb = Sandbox::start().await;
     let mut seen = BTreeSet::new();
-    for path in ["/api/companies", "/api/companies/1", "/api/nothing", "/api/logs/abc"] {
+    for path in [
+        "/api/companies",
+        "/api/companies/1",
+        "/api/nothing",
+        "/api/logs/abc",
+    ] {
         let r = sb.get(PARTNER1, path).await;
         let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
         assert!(id.parse::<u64>().is_ok(), "{id}");
         assert!(seen.insert(id));
-        assert_eq!(r.headers()["content-type"], "application/json; charset=utf-8");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/json; charset=utf-8"
+        );
     }
-    let r = sb.client().get(sb.url("/api/companies")).send().await.unwrap();
+    let r = sb
+        .client()
+        .get(sb.url("/api/companies"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().contains_key("x-request-id"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_and_http1_serve_the_same_bodies() {
     let sb = Sandbox::start().await;
-    let h1 = sb.client().get(sb.url("/api/jobs/1")).basic_auth(PARTNER1, None::<&str>).send().await.unwrap();
+    let h1 = sb
+        .client()
+        .get(sb.url("/api/jobs/1"))
+        .basic_auth(PARTNER1, None::<&str>)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(h1.version(), reqwest::Version::HTTP_11);
-    let h2 = sb.client_h2().get(sb.url("/api/jobs/1")).basic_auth(PARTNER1, None::<&str>).send().await.unwrap();
+    let h2 = sb
+        .client_h2()
+        .get(sb.url("/api/jobs/1"))
+        .basic_auth(PARTNER1, None::<&str>)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(h2.version(), reqwest::Version::HTTP_2);
     assert_eq!(h1.text().await.unwrap(), h2.text().await.unwrap());
 }

@@ -11,7 +11,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::json_scan::{self, LineIndex, ScanError};
@@ -143,6 +142,9 @@ impl Locator<'_> {
         let mut msg = e.to_string();
         if let Some(i) = msg.find(" at line ") {
             msg.truncate(i);
+        }
+        if e.is_syntax() || e.is_eof() {
+            msg = format!("invalid JSON: {msg}");
         }
         self.problem(offset, record, None, msg)
     }
@@ -487,36 +489,73 @@ impl Loader {
     }
 
     fn load_keys(&mut self, loc: &Locator, start: usize) {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Entry {
-            #[serde(rename = "ApiKey")]
-            api_key: String,
-            #[serde(rename = "PartnerId", default)]
-            partner_id: Option<i64>,
-            #[serde(rename = "PartnerPlan", default)]
-            partner_plan: Option<bool>,
-            #[serde(rename = "Admin", default)]
-            admin: Option<bool>,
-        }
+        use serde_json::Value as J;
+        const ATTRS: [&str; 4] = ["ApiKey", "PartnerId", "PartnerPlan", "Admin"];
         let b = &loc.text.bytes;
         let items = match json_scan::array_items(b, start) {
             Ok(items) => items,
             Err(e) => return self.problems.push(loc.scan_problem(e)),
         };
         for (s, e) in items {
-            let entry: Entry = match serde_json::from_slice(&b[s..e]) {
+            let entry: serde_json::Map<String, J> = match serde_json::from_slice(&b[s..e]) {
                 Ok(v) => v,
                 Err(err) => {
                     self.problems.push(loc.json_problem(s, &err, None));
                     continue;
                 }
             };
+            let problems_before = self.problems.len();
             let mut fail = |attr: &str, msg: String| {
                 self.problems
                     .push(loc.problem(loc.attr_offset(s, attr), None, Some(attr), msg));
             };
-            let key = entry.api_key;
+            for name in entry.keys().filter(|k| !ATTRS.contains(&k.as_str())) {
+                fail(
+                    name,
+                    format!(
+                        "unknown attribute of an API key entry (expected {})",
+                        ATTRS.join(", ")
+                    ),
+                );
+            }
+            let mut flag = |name: &str| match entry.get(name) {
+                None | Some(J::Null) => None,
+                Some(J::Bool(v)) => Some(*v),
+                Some(v) => {
+                    fail(name, format!("must be true or false, not {}", describe(v)));
+                    None
+                }
+            };
+            let (partner_plan, admin) = (flag("PartnerPlan"), flag("Admin"));
+            let partner_id = match entry.get("PartnerId") {
+                None | Some(J::Null) => None,
+                Some(J::Number(n)) if n.is_i64() => n.as_i64(),
+                Some(v) => {
+                    fail(
+                        "PartnerId",
+                        format!("must be an integer, not {}", describe(v)),
+                    );
+                    None
+                }
+            };
+            let key = match entry.get("ApiKey") {
+                Some(J::String(k)) => k.clone(),
+                Some(v) => {
+                    fail("ApiKey", format!("must be a string, not {}", describe(v)));
+                    continue;
+                }
+                None => {
+                    fail("ApiKey", "every entry needs its ApiKey".into());
+                    continue;
+                }
+            };
+            if self.problems.len() > problems_before {
+                continue;
+            }
+            let mut fail = |attr: &str, msg: String| {
+                self.problems
+                    .push(loc.problem(loc.attr_offset(s, attr), None, Some(attr), msg));
+            };
             if key.is_empty() || key.contains(':') || key.chars().any(char::is_control) {
                 fail(
                     "ApiKey",
@@ -528,8 +567,8 @@ impl Loader {
                 fail("ApiKey", "the same key appears more than once".into());
                 continue;
             }
-            let kind = if entry.admin == Some(true) {
-                if entry.partner_id.is_some() {
+            let kind = if admin == Some(true) {
+                if partner_id.is_some() {
                     fail(
                         "PartnerId",
                         "an Admin key opens the sandbox control API and names no partner".into(),
@@ -538,10 +577,10 @@ impl Loader {
                 }
                 KeyKind::Admin
             } else {
-                match entry.partner_id {
+                match partner_id {
                     Some(pid) if self.state.get(Res::Partners, pid).is_some() => KeyKind::Partner {
                         partner_id: pid,
-                        partner_plan: entry.partner_plan.unwrap_or(false),
+                        partner_plan: partner_plan.unwrap_or(false),
                     },
                     Some(pid) => {
                         fail(

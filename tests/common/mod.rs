@@ -89,7 +89,9 @@ impl Sandbox {
             },
             settings: cfg.settings,
         };
-        let ready = start::prepare(&opts).await.unwrap_or_else(|e| panic!("sandbox start: {e}"));
+        let ready = start::prepare(&opts)
+            .await
+            .unwrap_or_else(|e| panic!("sandbox start: {e}"));
         let addr = ready.addr;
         let ca_pem = match &cfg.own_cert {
             Some((cert, _)) => std::fs::read(cert).unwrap(),
@@ -100,9 +102,15 @@ impl Sandbox {
             shutdown_grace: Duration::from_secs(2),
             ..Limits::default()
         };
-        let task = tokio::spawn(server::run(ready.listener, ready.app, ready.tls, limits, async {
-            let _ = rx.await;
-        }));
+        let task = tokio::spawn(server::run(
+            ready.listener,
+            ready.app,
+            ready.tls,
+            limits,
+            async {
+                let _ = rx.await;
+            },
+        ));
         Sandbox {
             addr,
             certs,
@@ -162,7 +170,10 @@ impl Sandbox {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
-            tokio::time::timeout(STEP, task).await.expect("server stops").expect("server task");
+            tokio::time::timeout(STEP, task)
+                .await
+                .expect("server stops")
+                .expect("server task");
         }
     }
 }
