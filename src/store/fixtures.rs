@@ -9,12 +9,11 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::json_scan::{self, LineIndex, ScanError};
-use super::value::{TimestampError, Val, parse_timestamp, parse_utc_timestamp};
+use super::value::{ArcStr, TimestampError, Val, parse_timestamp, parse_utc_timestamp};
 use super::{ApiKey, KeyKind, Record, State};
 use crate::api::schema::{Attr, Kind, Res, ResourceInfo};
 
@@ -162,7 +161,7 @@ struct Loader {
     state: State,
     problems: Vec<Problem>,
     /// Equal strings share one allocation (time zones, statuses, folders…).
-    interner: HashSet<Arc<str>>,
+    interner: HashSet<ArcStr>,
     files: usize,
 }
 
@@ -380,11 +379,11 @@ impl Loader {
         }
     }
 
-    fn intern(&mut self, s: &str) -> Arc<str> {
+    fn intern(&mut self, s: &str) -> ArcStr {
         if let Some(a) = self.interner.get(s) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(s);
+        let a = ArcStr::from(s);
         self.interner.insert(a.clone());
         a
     }

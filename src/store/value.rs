@@ -6,7 +6,8 @@
 //! `DateTime Local` attributes the device's wall clock; neither carries a zone.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
+
+pub use arcstr::ArcStr;
 
 /// One attribute value of a stored record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,8 +17,9 @@ pub enum Val {
     Int(i64),
     /// Milliseconds since 1970-01-01T00:00:00.000 (naive: no zone).
     Time(i64),
-    /// Shared so that equal strings loaded from fixtures are stored once.
-    Str(Arc<str>),
+    /// Shared so that equal strings loaded from fixtures are stored once; a
+    /// thin pointer, so a `Val` is 16 bytes.
+    Str(ArcStr),
 }
 
 impl Val {
@@ -178,6 +180,11 @@ pub fn parse_utc_timestamp(s: &str) -> Result<i64, TimestampError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_is_two_words() {
+        assert_eq!(std::mem::size_of::<Val>(), 16);
+    }
 
     #[test]
     fn round_trips_the_api_format() {
