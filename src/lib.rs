@@ -21,6 +21,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod sandbox;
 pub mod server;
 pub mod start;
 pub mod store;

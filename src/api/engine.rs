@@ -1,17 +1,34 @@
-//! The generic engine: list and read over the store for one partner, driven
-//! by the resource tables. Partner scope is enforced here and only here:
-//! every record a partner can reach goes through [`visible`].
+//! The generic engine: list, read, create, update and delete over the store
+//! for one partner, driven by the resource tables. Partner scope is enforced
+//! here and only here: every record a partner can reach goes through
+//! [`visible`]. Writes run under the store's write lock, one at a time, and
+//! change nothing unless every check passes.
+
+use serde_json::{Map, Value};
 
 use super::render;
-use super::schema::{Res, ResourceInfo, Scope};
-use crate::store::{Record, State};
+use super::resources::EVENT_TYPES;
+use super::rules::{CreateCtx, ViewCtx};
+use super::schema::{Res, ResourceInfo, Scope, flag};
+use super::validate::{self, Mode, Validated};
+use crate::store::value::ArcStr;
+use crate::store::{Mail, Record, State, Val};
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     /// Absent, or outside the partner's scope (indistinguishable on purpose).
-    #[error("{0} not found")]
+    #[error("{0} does not exist.")]
     NotFound(String),
+    /// Validation: one sentence per problem.
+    #[error("{}", .0.join(" "))]
+    Invalid(Vec<String>),
+    /// A Token already used within the window.
+    #[error("{0}")]
+    Duplicate(String),
+    /// A delete the data does not allow.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Whether `partner` may see `rec` (API.md section 1, "Scope").
@@ -26,10 +43,21 @@ pub fn scoped_get(state: &State, res: Res, id: i64, partner: i64) -> Option<&Rec
         .filter(|r| visible(res.info(), r, partner))
 }
 
+fn not_found(res: Res, id: i64) -> EngineError {
+    EngineError::NotFound(format!("{} {id}", res.info().key_name()))
+}
+
 /// One page of the partner's records, in descending primary-key order:
 /// `{"data": [...], "page_no": N, "page_size": M}`. Costs O(page size) for
 /// scoped collections, whatever the size of the store.
-pub fn list(state: &State, res: Res, partner: i64, page_no: u64, page_size: u64) -> Vec<u8> {
+pub fn list(
+    state: &State,
+    view: &ViewCtx,
+    res: Res,
+    partner: i64,
+    page_no: u64,
+    page_size: u64,
+) -> Vec<u8> {
     let info = res.info();
     let table = state.table(res);
     let skip = page_no.saturating_sub(1).saturating_mul(page_size);
@@ -43,21 +71,312 @@ pub fn list(state: &State, res: Res, partner: i64, page_no: u64, page_size: u64)
                 .iter()
                 .rev()
                 .filter_map(|id| table.rows.get(id));
-            render::list_envelope(state, info, recs, page_no, page_size)
+            render::list_envelope(state, view, info, recs, page_no, page_size)
         }
         None => {
             let recs = table.rows.values().rev().skip(skip).take(take);
-            render::list_envelope(state, info, recs, page_no, page_size)
+            render::list_envelope(state, view, info, recs, page_no, page_size)
         }
     }
 }
 
 /// `{"data": {record}}` for a record the partner may see.
-pub fn read(state: &State, res: Res, id: i64, partner: i64) -> Result<Vec<u8>, EngineError> {
+pub fn read(
+    state: &State,
+    view: &ViewCtx,
+    res: Res,
+    id: i64,
+    partner: i64,
+) -> Result<Vec<u8>, EngineError> {
     let rec = scoped_get(state, res, id, partner).ok_or_else(|| not_found(res, id))?;
-    Ok(render::element_envelope(state, res.info(), rec))
+    Ok(render::element_envelope(state, view, res.info(), rec))
 }
 
-fn not_found(res: Res, id: i64) -> EngineError {
-    EngineError::NotFound(format!("{} {id}", res.info().key_name()))
+/// What a write needs besides the body.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteCtx {
+    /// The sandbox clock, UTC milliseconds.
+    pub now_ms: i64,
+    pub strict: bool,
+    pub view: ViewCtx,
+}
+
+/// A successful write.
+#[derive(Debug)]
+pub struct Written {
+    pub id: i64,
+    /// `{"data": {record}}`: the record as stored (as it was, for a delete).
+    pub body: Vec<u8>,
+    /// Why attributes sent were ignored.
+    pub warnings: Vec<String>,
+    /// E-mails the write sends.
+    pub mails: Vec<Mail>,
+}
+
+/// Refuses a Token the partner already used successfully within the window.
+fn check_token(
+    state: &State,
+    partner: i64,
+    body: &Map<String, Value>,
+    now_ms: i64,
+) -> Result<Option<String>, EngineError> {
+    match body.get("Token") {
+        Some(Value::String(t)) if state.token_used(partner, t, now_ms) => {
+            Err(EngineError::Duplicate(format!(
+                "This request is a duplicate: Token \"{t}\" was already used by a successful request in the last 60 minutes, \
+             so nothing was changed."
+            )))
+        }
+        Some(Value::String(t)) => Ok(Some(t.clone())),
+        _ => Ok(None),
+    }
+}
+
+fn set(info: &ResourceInfo, vals: &mut [Val], name: &str, v: Val) {
+    if let Some(s) = info.slot(name) {
+        vals[s] = v;
+    }
+}
+
+/// POST: validates, generates the sandbox's values, stores, and records the
+/// event; `Written::body` is the new record.
+pub fn create(
+    state: &mut State,
+    ctx: &WriteCtx,
+    res: Res,
+    partner: i64,
+    body: &Map<String, Value>,
+) -> Result<Written, EngineError> {
+    let info = res.info();
+    let token = check_token(state, partner, body, ctx.now_ms)?;
+    let id = state.table(res).next_id.max(1);
+    let request = validate::Request {
+        info,
+        mode: Mode::Create,
+        partner,
+        id,
+        base: None,
+        body,
+        strict: ctx.strict,
+    };
+    let Validated { mut vals, warnings } =
+        validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    vals[info.key_slot] = Val::Int(id);
+    set(info, &mut vals, "AddedOn", Val::Time(ctx.now_ms));
+    set(info, &mut vals, "UpdatedOn", Val::Null);
+    let mut mails = Vec::new();
+    if let Some(hook) = info.def.write.on_create {
+        hook(&mut CreateCtx {
+            state,
+            info,
+            vals: &mut vals,
+            now_ms: ctx.now_ms,
+            mails: &mut mails,
+        });
+    }
+    let names = event_names(state, res, &vals);
+    state.insert(res, id, vals.into_boxed_slice());
+    append_event(state, info.def.write.events.added, &names, ctx.now_ms);
+    if let Some(t) = token {
+        state.use_token(partner, &t, ctx.now_ms);
+    }
+    let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
+    Ok(Written {
+        id,
+        body: render::element_envelope(state, &ctx.view, info, rec),
+        warnings,
+        mails,
+    })
+}
+
+/// PUT: merges the body into the stored record; the merged record must
+/// satisfy every rule.
+pub fn update(
+    state: &mut State,
+    ctx: &WriteCtx,
+    res: Res,
+    id: i64,
+    partner: i64,
+    body: &Map<String, Value>,
+) -> Result<Written, EngineError> {
+    let info = res.info();
+    let base = scoped_get(state, res, id, partner)
+        .ok_or_else(|| not_found(res, id))?
+        .vals
+        .clone();
+    let token = check_token(state, partner, body, ctx.now_ms)?;
+    let request = validate::Request {
+        info,
+        mode: Mode::Update,
+        partner,
+        id,
+        base: Some(&base),
+        body,
+        strict: ctx.strict,
+    };
+    let Validated { mut vals, warnings } =
+        validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    set(info, &mut vals, "UpdatedOn", Val::Time(ctx.now_ms));
+    let names = event_names(state, res, &vals);
+    state.replace_vals(res, id, vals.into_boxed_slice());
+    append_event(state, info.def.write.events.modified, &names, ctx.now_ms);
+    if let Some(t) = token {
+        state.use_token(partner, &t, ctx.now_ms);
+    }
+    let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
+    Ok(Written {
+        id,
+        body: render::element_envelope(state, &ctx.view, info, rec),
+        warnings,
+        mails: Vec::new(),
+    })
+}
+
+/// The ids of `child` records whose attribute `fk` names `id`, ascending.
+fn children(state: &State, child: Res, fk: &str, id: i64, owner: i64) -> Vec<i64> {
+    let info = child.info();
+    let table = state.table(child);
+    let Some(slot) = info.slot(fk) else {
+        return Vec::new();
+    };
+    if info.parent_slot == Some(slot) {
+        return table.by_parent.get(&id).cloned().unwrap_or_default();
+    }
+    table
+        .by_owner
+        .get(&owner)
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|cid| {
+            table
+                .rows
+                .get(cid)
+                .is_some_and(|r| r.vals[slot] == Val::Int(id))
+        })
+        .collect()
+}
+
+/// DELETE: refused while children block it or for an account owner;
+/// `Written::body` is the record as it was.
+pub fn delete(
+    state: &mut State,
+    ctx: &WriteCtx,
+    res: Res,
+    id: i64,
+    partner: i64,
+) -> Result<Written, EngineError> {
+    let info = res.info();
+    let key = info.key_name();
+    let rec = scoped_get(state, res, id, partner).ok_or_else(|| not_found(res, id))?;
+    if let Some(a) = info
+        .stored()
+        .find(|(s, a)| a.has(flag::PROTECTS) && rec.vals[*s].is_true())
+        .map(|(_, a)| a)
+    {
+        return Err(EngineError::Conflict(format!(
+            "{key} {id} is the account owner ({} is true) and cannot be deleted.",
+            a.name
+        )));
+    }
+    let blockers: Vec<String> = info
+        .def
+        .write
+        .blocked_by
+        .iter()
+        .filter_map(|&(child, fk)| {
+            let ids = children(state, child, fk, id, rec.owner);
+            (!ids.is_empty()).then(|| {
+                let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+                format!(
+                    "{} ({} {})",
+                    child.name(),
+                    child.info().key_name(),
+                    list.join(", ")
+                )
+            })
+        })
+        .collect();
+    if !blockers.is_empty() {
+        return Err(EngineError::Conflict(format!(
+            "{key} {id} cannot be deleted while it has {}: delete those first.",
+            blockers.join(" and ")
+        )));
+    }
+    let body = render::element_envelope(state, &ctx.view, info, rec);
+    let owner = rec.owner;
+    for &(child, fk) in info.def.write.cascade {
+        for cid in children(state, child, fk, id, owner) {
+            remove_with_event(state, child, cid, ctx.now_ms);
+        }
+    }
+    remove_with_event(state, res, id, ctx.now_ms);
+    Ok(Written {
+        id,
+        body,
+        warnings: Vec::new(),
+        mails: Vec::new(),
+    })
+}
+
+fn remove_with_event(state: &mut State, res: Res, id: i64, now_ms: i64) {
+    let Some(vals) = state.get(res, id).map(|r| r.vals.clone()) else {
+        return;
+    };
+    let names = event_names(state, res, &vals);
+    append_event(state, res.def().write.events.deleted, &names, now_ms);
+    state.remove(res, id);
+}
+
+/// The ids an event about this record names: the record itself and its
+/// owners up the scope chain (job, device, company). The PartnerId is named
+/// only for records directly under a partner (partner users, companies).
+pub fn event_names(state: &State, res: Res, vals: &[Val]) -> Vec<(&'static str, i64)> {
+    let mut info = res.info();
+    let mut names = Vec::new();
+    if let Some(id) = vals[info.key_slot].as_int() {
+        names.push((info.key_name(), id));
+    }
+    let mut current = vals.to_vec();
+    let mut hops = 0;
+    while let Some((slot, target, id)) = info
+        .scope_via
+        .iter()
+        .find_map(|&(slot, target)| current[slot].as_int().map(|id| (slot, target, id)))
+    {
+        let name = info.def.attrs[info.slots[slot]].name;
+        if !(target == Res::Partners && hops > 0) {
+            names.push((name, id));
+        }
+        let Some(parent) = state.get(target, id) else {
+            break;
+        };
+        current = parent.vals.to_vec();
+        info = target.info();
+        hops += 1;
+    }
+    names
+}
+
+/// Appends an event of `type_id` naming `names` (no event when 0).
+pub fn append_event(state: &mut State, type_id: i64, names: &[(&str, i64)], now_ms: i64) {
+    let Some(&(_, type_name)) = EVENT_TYPES.iter().find(|(t, _)| *t == type_id) else {
+        return;
+    };
+    let info = Res::Events.info();
+    let id = state.table(Res::Events).next_id.max(1);
+    let mut vals = vec![Val::Null; info.slots.len()];
+    vals[info.key_slot] = Val::Int(id);
+    set(info, &mut vals, "EventTypeId", Val::Int(type_id));
+    set(
+        info,
+        &mut vals,
+        "EventType",
+        Val::Str(ArcStr::from(type_name)),
+    );
+    for &(name, v) in names {
+        set(info, &mut vals, name, Val::Int(v));
+    }
+    set(info, &mut vals, "AddedOn", Val::Time(now_ms));
+    state.insert(Res::Events, id, vals.into_boxed_slice());
 }

@@ -4,4 +4,6 @@
 pub mod engine;
 pub mod render;
 pub mod resources;
+pub mod rules;
 pub mod schema;
+pub mod validate;

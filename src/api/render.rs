@@ -4,6 +4,7 @@
 
 use std::io::Write as _;
 
+use super::rules::ViewCtx;
 use super::schema::{Kind, ResourceInfo, flag};
 use crate::store::value::write_timestamp;
 use crate::store::{Record, State, Val};
@@ -40,10 +41,13 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 pub fn write_record(
     out: &mut Vec<u8>,
     state: &State,
+    view: &ViewCtx,
     info: &ResourceInfo,
     rec: &Record,
     top: bool,
 ) {
+    let derived = info.def.write.view.and_then(|f| f(info, &rec.vals, view));
+    let vals = derived.as_deref().unwrap_or(&rec.vals);
     out.push(b'{');
     for (i, a) in info.def.attrs.iter().enumerate() {
         if i > 0 {
@@ -53,20 +57,20 @@ pub fn write_record(
         out.push(b':');
         match (a.kind, info.slot_of[i]) {
             (_, Some(_)) if a.has(flag::NULLED) => out.extend_from_slice(b"null"),
-            (_, Some(slot)) => write_val(out, &rec.vals[slot]),
+            (_, Some(slot)) => write_val(out, &vals[slot]),
             (Kind::Obj { res, via }, None) if top => {
                 let target = info
                     .slot(via)
-                    .and_then(|s| rec.vals[s].as_int())
+                    .and_then(|s| vals[s].as_int())
                     .and_then(|id| state.get(res, id));
                 match target {
-                    Some(t) => write_record(out, state, res.info(), t, false),
+                    Some(t) => write_record(out, state, view, res.info(), t, false),
                     None => out.extend_from_slice(b"null"),
                 }
             }
             (Kind::Arr { res, .. }, None) if top => {
                 out.push(b'[');
-                let key = rec.vals[info.key_slot].as_int().unwrap_or_default();
+                let key = vals[info.key_slot].as_int().unwrap_or_default();
                 let table = state.table(res);
                 let children = table.by_parent.get(&key).map_or(&[][..], Vec::as_slice);
                 for (n, rec) in children
@@ -77,7 +81,7 @@ pub fn write_record(
                     if n > 0 {
                         out.push(b',');
                     }
-                    write_record(out, state, res.info(), rec, false);
+                    write_record(out, state, view, res.info(), rec, false);
                 }
                 out.push(b']');
             }
@@ -88,10 +92,15 @@ pub fn write_record(
 }
 
 /// `{"data": {record}}`
-pub fn element_envelope(state: &State, info: &ResourceInfo, rec: &Record) -> Vec<u8> {
+pub fn element_envelope(
+    state: &State,
+    view: &ViewCtx,
+    info: &ResourceInfo,
+    rec: &Record,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(b"{\"data\":");
-    write_record(&mut out, state, info, rec, true);
+    write_record(&mut out, state, view, info, rec, true);
     out.push(b'}');
     out
 }
@@ -99,6 +108,7 @@ pub fn element_envelope(state: &State, info: &ResourceInfo, rec: &Record) -> Vec
 /// `{"data": [records], "page_no": N, "page_size": M}`
 pub fn list_envelope<'a>(
     state: &State,
+    view: &ViewCtx,
     info: &ResourceInfo,
     records: impl Iterator<Item = &'a Record>,
     page_no: u64,
@@ -110,7 +120,7 @@ pub fn list_envelope<'a>(
         if n > 0 {
             out.push(b',');
         }
-        write_record(&mut out, state, info, rec, true);
+        write_record(&mut out, state, view, info, rec, true);
     }
     let _ = write!(out, "],\"page_no\":{page_no},\"page_size\":{page_size}}}");
     out

@@ -2,8 +2,9 @@
 //! truth for validation, rendering, the engine, fixtures and the generated
 //! documents. Attribute order is the vendor's.
 
-use super::schema::Attr;
-use super::schema::{Res, Resource, Scope, arr, boolean, int, local, obj, op, string, utc};
+use super::rules;
+use super::schema::{Attr, Events, Res, Resource, Rule, Scope, Unique, Write};
+use super::schema::{arr, boolean, int, local, obj, op, string, utc};
 
 /// `Frequency` values; the vendor's list spells `Monthy`, and both spellings
 /// are accepted and stored as sent.
@@ -16,6 +17,43 @@ const UPDATED_ON: Attr = utc("UpdatedOn").ro();
 const TOKEN: Attr = string("Token", 50);
 
 const PHONE: u32 = 20;
+
+/// Event types (API.md section 4, events): id and name.
+pub const EVENT_TYPES: &[(i64, &str)] = &[
+    (2, "Partner Modified"),
+    (11, "Partner User Added"),
+    (12, "Partner User Modified"),
+    (13, "Partner User Deleted"),
+    (21, "Company Added"),
+    (22, "Company Modified"),
+    (23, "Company Deleted"),
+    (31, "Device Added"),
+    (32, "Device Modified"),
+    (33, "Device Deleted"),
+    (41, "Job Added"),
+    (42, "Job Modified"),
+    (43, "Job Deleted"),
+    (51, "Job Item Added"),
+    (52, "Job Item Modified"),
+    (53, "Job Item Deleted"),
+    (61, "Company User Added"),
+    (62, "Company User Modified"),
+    (63, "Company User Deleted"),
+    (71, "Subscription Added"),
+    (72, "Subscription Modified"),
+    (73, "Subscription Deleted"),
+    (81, "Job Completed"),
+    (82, "Job Failed"),
+    (83, "Job Missed"),
+];
+
+const fn events(added: i64, modified: i64, deleted: i64) -> Events {
+    Events {
+        added,
+        modified,
+        deleted,
+    }
+}
 
 pub static RESOURCES: [Resource; 14] = [
     Resource {
@@ -35,6 +73,10 @@ pub static RESOURCES: [Resource; 14] = [
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(0, 2, 0),
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::PartnerUsers,
@@ -44,20 +86,28 @@ pub static RESOURCES: [Resource; 14] = [
         history: false,
         attrs: &[
             int("PartnerUserId").key(),
-            int("PartnerId").post().refs(Res::Partners),
+            int("PartnerId").post().caller().refs(Res::Partners),
             obj("Partner", Res::Partners, "PartnerId"),
             string("FirstName", 25).req(),
             string("LastName", 25).req(),
-            string("Email", 256).req(),
+            string("Email", 256)
+                .req()
+                .rule(Rule::Email)
+                .unique(Unique::Partner),
             string("HomePhone", PHONE),
             string("MobilePhone", PHONE),
             string("WorkPhone", PHONE),
-            boolean("IsAccountOwner").ro(),
+            boolean("IsAccountOwner").ro().protects(),
             boolean("IsInactive"),
             ADDED_ON,
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(11, 12, 13),
+            on_create: Some(rules::new_partner_user),
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::Companies,
@@ -67,9 +117,9 @@ pub static RESOURCES: [Resource; 14] = [
         history: false,
         attrs: &[
             int("CompanyId").key(),
-            int("PartnerId").post().refs(Res::Partners),
+            int("PartnerId").post().caller().refs(Res::Partners),
             obj("Partner", Res::Partners, "PartnerId"),
-            int("PlanTypeId").post().refs(Res::PlanTypes),
+            int("PlanTypeId").post().active().refs(Res::PlanTypes),
             obj("PlanType", Res::PlanTypes, "PlanTypeId"),
             string("Name", 100).req(),
             string("AddressLine1", 50),
@@ -79,12 +129,21 @@ pub static RESOURCES: [Resource; 14] = [
             string("PostalCode", 50),
             string("Country", 50),
             string("Phone", 50),
-            string("ExternalId", 100),
+            string("ExternalId", 100).unique(Unique::Partner),
             boolean("IsInactive"),
             ADDED_ON,
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(21, 22, 23),
+            blocked_by: &[
+                (Res::Subscriptions, "CompanyId"),
+                (Res::Devices, "CompanyId"),
+            ],
+            cascade: &[(Res::CompanyUsers, "CompanyId")],
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::CompanyUsers,
@@ -98,16 +157,24 @@ pub static RESOURCES: [Resource; 14] = [
             obj("Company", Res::Companies, "CompanyId"),
             string("FirstName", 25).req(),
             string("LastName", 25).req(),
-            string("Email", 256).req(),
+            string("Email", 256)
+                .req()
+                .rule(Rule::Email)
+                .unique(Unique::Parent("CompanyId")),
             string("HomePhone", PHONE),
             string("MobilePhone", PHONE),
             string("WorkPhone", PHONE),
-            boolean("IsAccountOwner").ro(),
+            boolean("IsAccountOwner").ro().protects(),
             boolean("IsInactive"),
             ADDED_ON,
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(61, 62, 63),
+            on_create: Some(rules::new_company_user),
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::Subscriptions,
@@ -119,10 +186,10 @@ pub static RESOURCES: [Resource; 14] = [
             int("SubscriptionId").key(),
             int("CompanyId").post().refs(Res::Companies),
             obj("Company", Res::Companies, "CompanyId"),
-            int("PlanId").post().refs(Res::Plans),
+            int("PlanId").post().active().refs(Res::Plans),
             obj("Plan", Res::Plans, "PlanId"),
             string("ApplicationId", 25),
-            string("ExternalId", 100),
+            string("ExternalId", 100).unique(Unique::Partner),
             boolean("IsInactive").ro(),
             int("BillingId").ro(),
             string("Status", 15).ro(),
@@ -130,14 +197,21 @@ pub static RESOURCES: [Resource; 14] = [
             utc("PeriodEnd").ro(),
             int("AdditionalDevice").ro(),
             utc("DownloadLimitExpireOn").ro(),
-            string("SendNotificationTo", 0),
-            string("SendNotificationBcc", 0),
-            string("SendNotificationCc", 0),
+            string("SendNotificationTo", 0).rule(Rule::EmailList),
+            string("SendNotificationBcc", 0).rule(Rule::EmailList),
+            string("SendNotificationCc", 0).rule(Rule::EmailList),
             boolean("SendNotificationOnStorageLimit"),
             ADDED_ON,
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(71, 72, 73),
+            blocked_by: &[(Res::Devices, "SubscriptionId")],
+            checks: &[rules::subscription_notifications],
+            on_create: Some(rules::new_subscription),
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::Devices,
@@ -151,19 +225,20 @@ pub static RESOURCES: [Resource; 14] = [
             obj("Company", Res::Companies, "CompanyId"),
             int("SubscriptionId")
                 .post()
+                .active()
                 .refs(Res::Subscriptions)
                 .same("CompanyId"),
             obj("Subscription", Res::Subscriptions, "SubscriptionId"),
             string("Name", 100).req(),
-            string("TimeZoneId", 50).req(),
+            string("TimeZoneId", 50).req().rule(Rule::TimeZone),
             string("ApplicationId", 25),
-            string("ExternalId", 100),
+            string("ExternalId", 100).unique(Unique::Partner),
             boolean("IsInactive"),
             string("ApiKey", 0).ro(),
             local("LastApiCheckAt").ro(),
-            string("SendNotificationTo", 0),
-            string("SendNotificationBcc", 0),
-            string("SendNotificationCc", 0),
+            string("SendNotificationTo", 0).rule(Rule::EmailList),
+            string("SendNotificationBcc", 0).rule(Rule::EmailList),
+            string("SendNotificationCc", 0).rule(Rule::EmailList),
             boolean("SendNotificationOnJobCompleted"),
             boolean("SendNotificationOnJobFailed"),
             boolean("SendNotificationOnJobMissed"),
@@ -173,6 +248,14 @@ pub static RESOURCES: [Resource; 14] = [
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(31, 32, 33),
+            blocked_by: &[(Res::Jobs, "DeviceId")],
+            checks: &[rules::device_notifications, rules::device_limit],
+            on_create: Some(rules::new_device),
+            view: Some(rules::device_agent_url),
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::Jobs,
@@ -207,6 +290,11 @@ pub static RESOURCES: [Resource; 14] = [
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(41, 42, 43),
+            blocked_by: &[(Res::JobItems, "JobId")],
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::JobItems,
@@ -218,7 +306,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("JobItemId").key(),
             int("JobId").post().refs(Res::Jobs),
             string("Name", 100),
-            int("BackupTypeId").req().refs(Res::BackupTypes),
+            int("BackupTypeId").req().active().refs(Res::BackupTypes),
             obj("BackupType", Res::BackupTypes, "BackupTypeId"),
             string("BaseFolder", 248),
             boolean("IncludeSubFolders"),
@@ -239,6 +327,11 @@ pub static RESOURCES: [Resource; 14] = [
             UPDATED_ON,
             TOKEN,
         ],
+        write: Write {
+            events: events(51, 52, 53),
+            checks: &[rules::job_item_engine],
+            ..Write::NONE
+        },
     },
     Resource {
         res: Res::Logs,
@@ -284,6 +377,7 @@ pub static RESOURCES: [Resource; 14] = [
             ADDED_ON,
             UPDATED_ON,
         ],
+        write: Write::NONE,
     },
     Resource {
         res: Res::LogItems,
@@ -323,6 +417,7 @@ pub static RESOURCES: [Resource; 14] = [
             ADDED_ON,
             UPDATED_ON,
         ],
+        write: Write::NONE,
     },
     Resource {
         res: Res::Events,
@@ -350,6 +445,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("SubscriptionId").ro().refs(Res::Subscriptions),
             ADDED_ON,
         ],
+        write: Write::NONE,
     },
     Resource {
         res: Res::Plans,
@@ -368,6 +464,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("StorageLimit").ro(),
             boolean("DownloadLimit").ro(),
         ],
+        write: Write::NONE,
     },
     Resource {
         res: Res::PlanTypes,
@@ -380,6 +477,7 @@ pub static RESOURCES: [Resource; 14] = [
             string("Name", 100).ro(),
             boolean("IsInactive").ro(),
         ],
+        write: Write::NONE,
     },
     Resource {
         res: Res::BackupTypes,
@@ -395,5 +493,6 @@ pub static RESOURCES: [Resource; 14] = [
             int("Port").ro(),
             boolean("IsInactive").ro(),
         ],
+        write: Write::NONE,
     },
 ];

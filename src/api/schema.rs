@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::resources::RESOURCES;
+use super::rules;
 
 /// The fourteen collections, in load order: every resource comes after the
 /// resources its references point to.
@@ -112,6 +113,12 @@ pub mod flag {
     pub const WO: u16 = 1 << 4;
     /// Always rendered as null (stored, but never shown in lists or reads).
     pub const NULLED: u16 = 1 << 5;
+    /// With `refs`: the referenced record must not be inactive.
+    pub const ACTIVE: u16 = 1 << 6;
+    /// Absent or null on create means the caller's own PartnerId.
+    pub const CALLER: u16 = 1 << 7;
+    /// A record whose value here is true cannot be deleted (account owners).
+    pub const PROTECTS: u16 = 1 << 8;
 }
 
 /// One attribute of a resource table.
@@ -132,6 +139,30 @@ pub struct Attr {
     /// record in the named attribute (a device's subscription belongs to the
     /// device's company).
     pub same: Option<&'static str>,
+    /// A value rule no type expresses.
+    pub rule: Option<Rule>,
+    /// Where the value must be unique (ignoring case) when not null.
+    pub unique: Option<Unique>,
+}
+
+/// Value rules beyond type, length, enumeration and range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// One e-mail address.
+    Email,
+    /// One or more e-mail addresses separated by `,` `;` `:` or CR LF.
+    EmailList,
+    /// A Windows time zone id of `reference/timezones.txt`.
+    TimeZone,
+}
+
+/// The records among which a value must be unique.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unique {
+    /// The partner's records of this collection.
+    Partner,
+    /// The records of this collection with the same value in this attribute.
+    Parent(&'static str),
 }
 
 const fn attr(name: &'static str, kind: Kind) -> Attr {
@@ -144,6 +175,8 @@ const fn attr(name: &'static str, kind: Kind) -> Attr {
         range: None,
         refs: None,
         same: None,
+        rule: None,
+        unique: None,
     }
 }
 
@@ -215,6 +248,27 @@ impl Attr {
             ..self
         }
     }
+    pub const fn active(self) -> Attr {
+        self.with(flag::ACTIVE)
+    }
+    pub const fn caller(self) -> Attr {
+        self.with(flag::CALLER)
+    }
+    pub const fn protects(self) -> Attr {
+        self.with(flag::PROTECTS)
+    }
+    pub const fn rule(self, rule: Rule) -> Attr {
+        Attr {
+            rule: Some(rule),
+            ..self
+        }
+    }
+    pub const fn unique(self, unique: Unique) -> Attr {
+        Attr {
+            unique: Some(unique),
+            ..self
+        }
+    }
     pub const fn range(self, lo: i64, hi: i64) -> Attr {
         Attr {
             range: Some((lo, hi)),
@@ -268,6 +322,47 @@ pub struct Resource {
     /// records since deleted.
     pub history: bool,
     pub attrs: &'static [Attr],
+    /// What writes do beyond the attribute rules.
+    pub write: Write,
+}
+
+/// Event type ids of a resource's writes; 0 where none is written.
+#[derive(Clone, Copy, Debug)]
+pub struct Events {
+    pub added: i64,
+    pub modified: i64,
+    pub deleted: i64,
+}
+
+/// The write behaviour of a resource that its attributes cannot state.
+#[derive(Clone, Copy, Debug)]
+pub struct Write {
+    pub events: Events,
+    /// Children that block a delete: (collection, its attribute naming this record).
+    pub blocked_by: &'static [(Res, &'static str)],
+    /// Children deleted with the record, each with its own event.
+    pub cascade: &'static [(Res, &'static str)],
+    /// Rules across attributes and records (named functions in `rules`).
+    pub checks: &'static [rules::Check],
+    /// Values the sandbox generates on create (named function in `rules`).
+    pub on_create: Option<rules::OnCreate>,
+    /// Values computed when a record is read (named function in `rules`).
+    pub view: Option<rules::View>,
+}
+
+impl Write {
+    pub const NONE: Write = Write {
+        events: Events {
+            added: 0,
+            modified: 0,
+            deleted: 0,
+        },
+        blocked_by: &[],
+        cascade: &[],
+        checks: &[],
+        on_create: None,
+        view: None,
+    };
 }
 
 /// A resource table indexed for fast use.

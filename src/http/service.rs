@@ -12,9 +12,11 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
 use super::auth::{self, Principal};
+use super::body;
 use super::error::ApiError;
 use super::route::{self, Area, Route};
-use crate::api::engine::{self, EngineError};
+use crate::api::engine::{self, EngineError, WriteCtx};
+use crate::api::rules::ViewCtx;
 use crate::config::Settings;
 use crate::store::Store;
 
@@ -48,26 +50,45 @@ impl App {
 }
 
 /// A successful answer before it becomes a response.
-struct Reply {
-    status: StatusCode,
-    body: Vec<u8>,
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
     /// Why an attribute or parameter was ignored or adjusted.
-    warnings: Vec<String>,
+    pub warnings: Vec<String>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    pub fn ok(body: Vec<u8>) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body,
+            warnings: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// Handles one request. Never fails: every problem is an error response.
-pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Body>, Infallible> {
+pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Body>, Infallible>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
     let started = Instant::now();
     let request_id = app.next_request_id.fetch_add(1, Ordering::Relaxed);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let mut principal = None;
-    let result = dispatch(&app, &req, &mut principal);
+    let result = dispatch(&app, req, &mut principal).await;
     let mut response = match result {
         Ok(reply) => {
             let mut r = json_response(reply.status, reply.body);
             for w in &reply.warnings {
                 r.headers_mut().append(X_SANDBOX_WARNING, header_value(w));
+            }
+            for (name, value) in reply.headers {
+                r.headers_mut().append(name, value);
             }
             r
         }
@@ -120,13 +141,17 @@ pub fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("?"))
 }
 
-fn dispatch<B>(
+async fn dispatch<B>(
     app: &App,
-    req: &Request<B>,
+    req: Request<B>,
     principal: &mut Option<Principal>,
-) -> Result<Reply, ApiError> {
-    let path = req.uri().path();
-    let area = route::area(path);
+) -> Result<Reply, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let path = req.uri().path().to_owned();
+    let area = route::area(&path);
     let who = app.store.read(|state| match area {
         Area::Api => auth::partner(state, req.headers()),
         Area::Sandbox => auth::admin(state, req.headers()),
@@ -134,47 +159,130 @@ fn dispatch<B>(
     })?;
     *principal = Some(who);
     match (area, who) {
-        (Area::Api, Principal::Partner(partner)) => api(app, req, partner),
+        (Area::Api, Principal::Partner(partner)) => api(app, req, partner).await,
+        (Area::Sandbox, Principal::Admin) => crate::sandbox::handle(app, req).await,
         _ => Err(ApiError::not_found(format!("No such resource: {path}."))),
     }
 }
 
-fn api<B>(app: &App, req: &Request<B>, partner: i64) -> Result<Reply, ApiError> {
+/// The view every rendering uses: the sandbox clock and the agent delay.
+pub fn view(app: &App) -> ViewCtx {
+    ViewCtx {
+        now_ms: app.store.clock().now_ms(),
+        agent_delay_ms: app.settings.agent_delay_ms,
+    }
+}
+
+async fn api<B>(app: &App, req: Request<B>, partner: i64) -> Result<Reply, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
     let route = route::route(req.method(), req.uri().path())?;
     let params = query_params(req.uri().query());
     let mut warnings = Vec::new();
-    let body = match route {
+    let view = view(app);
+    match route {
         Route::List(res) => {
             let (page_no, page_size) = paging(&params, &mut warnings)?;
-            app.store
-                .read(|s| engine::list(s, res, partner, page_no, page_size))
+            let body = app
+                .store
+                .read(|s| engine::list(s, &view, res, partner, page_no, page_size));
+            Ok(Reply {
+                warnings,
+                ..Reply::ok(body)
+            })
         }
         Route::Read(res, id) => {
             ignore_params(&params, &mut warnings);
-            app.store
-                .read(|s| engine::read(s, res, id, partner))
-                .map_err(engine_error)?
+            let body = app
+                .store
+                .read(|s| engine::read(s, &view, res, id, partner))
+                .map_err(engine_error)?;
+            Ok(Reply {
+                warnings,
+                ..Reply::ok(body)
+            })
         }
-        Route::Create(_) | Route::Update(..) | Route::Delete(..) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                format!(
-                    "{} is not served by this version of the sandbox yet: it serves List and Read.",
-                    req.method()
-                ),
-            ));
+        Route::Delete(res, id) => {
+            ignore_params(&params, &mut warnings);
+            let ctx = write_ctx(app, view);
+            let w = app
+                .store
+                .write(|s| engine::delete(s, &ctx, res, id, partner))
+                .map_err(engine_error)?;
+            Ok(Reply {
+                warnings,
+                ..Reply::ok(w.body)
+            })
         }
-    };
-    Ok(Reply {
-        status: StatusCode::OK,
-        body,
-        warnings,
-    })
+        Route::Create(res) | Route::Update(res, _) => {
+            body::check_content_type(req.headers())?;
+            body_params(&params, &mut warnings);
+            let (parts, incoming) = req.into_parts();
+            let bytes = body::read_limited(&parts.headers, incoming, app.settings.max_body).await?;
+            let input = body::parse_object(&bytes)?;
+            let ctx = write_ctx(app, view);
+            let w = app
+                .store
+                .write(|s| match route {
+                    Route::Update(_, id) => engine::update(s, &ctx, res, id, partner, &input),
+                    _ => engine::create(s, &ctx, res, partner, &input),
+                })
+                .map_err(engine_error)?;
+            warnings.extend(w.warnings);
+            app.store.outbox().push(w.mails);
+            let mut reply = Reply {
+                warnings,
+                ..Reply::ok(w.body)
+            };
+            if let Route::Create(_) = route {
+                reply.status = StatusCode::CREATED;
+                let path = format!("/api/{}/{}", res.name(), w.id);
+                let host = parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_owned);
+                let location = host
+                    .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+                    .map_or(path.clone(), |h| format!("https://{h}{path}"));
+                reply
+                    .headers
+                    .push((header::LOCATION, header_value(&location)));
+            }
+            Ok(reply)
+        }
+    }
+}
+
+fn write_ctx(app: &App, view: ViewCtx) -> WriteCtx {
+    WriteCtx {
+        now_ms: view.now_ms,
+        strict: app.settings.strict,
+        view,
+    }
 }
 
 fn engine_error(e: EngineError) -> ApiError {
     match e {
-        EngineError::NotFound(what) => ApiError::not_found(format!("{what} does not exist.")),
+        EngineError::NotFound(_) => ApiError::not_found(e.to_string()),
+        EngineError::Invalid(errors) => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            headers: Vec::new(),
+        },
+        EngineError::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, m),
+        EngineError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+    }
+}
+
+/// Query parameters are never read as attributes on POST and PUT.
+fn body_params(params: &[(String, String)], warnings: &mut Vec<String>) {
+    for (k, _) in params {
+        warnings.push(format!(
+            "Query parameter '{k}' was ignored: POST and PUT read attributes from the JSON body only."
+        ));
     }
 }
 

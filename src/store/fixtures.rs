@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::json_scan::{self, LineIndex, ScanError};
-use super::value::{ArcStr, TimestampError, Val, parse_timestamp, parse_utc_timestamp};
+use super::value::{ArcStr, Val};
 use super::{ApiKey, KeyKind, Record, State};
-use crate::api::schema::{Attr, Kind, Res, ResourceInfo};
+use crate::api::schema::{Res, ResourceInfo};
+use crate::api::validate::{describe, json_value};
 
 /// The name of the API key file in a fixtures directory (and its member in a bundle).
 pub const APIKEYS: &str = "apikeys";
@@ -75,12 +76,39 @@ pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
     }
     let mut state = loader.state;
     state.loaded_at = now_ms;
+    seed_tokens(&mut state);
     let records = state.tables.iter().map(|t| t.rows.len()).sum();
     Ok(Loaded {
         state,
         files: loader.files,
         records,
     })
+}
+
+/// Tokens stored in loaded records stay used for the window after the
+/// record's last write, so a snapshot loaded again keeps refusing repeats.
+fn seed_tokens(state: &mut State) {
+    let mut used = Vec::new();
+    for res in Res::ALL {
+        let info = res.info();
+        let (Some(token), Some(added)) = (info.slot("Token"), info.slot("AddedOn")) else {
+            continue;
+        };
+        let updated = info.slot("UpdatedOn");
+        for rec in state.table(res).rows.values() {
+            if let Val::Str(t) = &rec.vals[token] {
+                let at = |s: usize| match rec.vals[s] {
+                    Val::Time(ms) => ms,
+                    _ => i64::MIN,
+                };
+                let when = at(added).max(updated.map_or(i64::MIN, at));
+                if when > i64::MIN {
+                    used.push(((rec.owner, t.to_string()), when));
+                }
+            }
+        }
+    }
+    state.tokens.extend(used);
 }
 
 /// One JSON text being loaded.
@@ -658,7 +686,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 continue;
             };
             let value: serde_json::Value = map.next_value()?;
-            match fixture_value(a, value, self.loader) {
+            match json_value(a, &value, &mut |t| self.loader.intern(t)) {
                 Ok(v) => vals[slot] = v,
                 Err(msg) => problems.push((a.name.to_string(), msg)),
             }
@@ -691,55 +719,4 @@ impl Visitor<'_> for KeySeed {
             .copied()
             .ok_or_else(|| name.to_string()))
     }
-}
-
-/// Describes a JSON value in an error message.
-pub fn describe(v: &serde_json::Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(40).collect::<String>())
-    } else {
-        s
-    }
-}
-
-/// Converts one fixture value by the attribute's kind and length.
-fn fixture_value(a: &Attr, v: serde_json::Value, loader: &mut Loader) -> Result<Val, String> {
-    use serde_json::Value as J;
-    match (a.kind, v) {
-        (_, J::Null) => Ok(Val::Null),
-        (Kind::Int, J::Number(n)) if n.is_i64() => Ok(Val::Int(n.as_i64().unwrap_or_default())),
-        (Kind::Int, v) => Err(format!("must be an integer, not {}", describe(&v))),
-        (Kind::Bool, J::Bool(b)) => Ok(Val::Bool(b)),
-        (Kind::Bool, v) => Err(format!("must be true, false or null, not {}", describe(&v))),
-        (Kind::Str, J::String(s)) => {
-            check_length(a, &s)?;
-            Ok(Val::Str(loader.intern(&s)))
-        }
-        (Kind::Str, v) => Err(format!("must be a string, not {}", describe(&v))),
-        (Kind::Utc, J::String(s)) => parse_utc_timestamp(&s)
-            .map(Val::Time)
-            .map_err(|_| format!("must be a UTC timestamp written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\"")),
-        (Kind::Local, J::String(s)) => parse_timestamp(&s).map(Val::Time).map_err(|e| match e {
-            TimestampError::HasZone => {
-                format!("\"{s}\" has a zone designator, but this attribute is a local time of the device")
-            }
-            TimestampError::Malformed => format!("must be a local timestamp written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\""),
-        }),
-        (Kind::Utc | Kind::Local, v) => Err(format!("must be a timestamp string, not {}", describe(&v))),
-        (Kind::Obj { .. } | Kind::Arr { .. }, _) => Ok(Val::Null),
-    }
-}
-
-/// Refuses a string longer than the attribute's stated length (counted in
-/// UTF-16 code units, as the vendor's platform counts).
-pub fn check_length(a: &Attr, s: &str) -> Result<(), String> {
-    let max = a.max_len as usize;
-    if max > 0 && s.len() > max {
-        let n = s.encode_utf16().count();
-        if n > max {
-            return Err(format!("is {n} characters long; at most {max} are allowed"));
-        }
-    }
-    Ok(())
 }

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod fixtures;
 pub mod json_scan;
+pub mod outbox;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,7 +18,11 @@ use std::sync::{Arc, RwLock};
 
 use crate::api::schema::{Res, ResourceInfo, Scope};
 pub use clock::Clock;
+pub use outbox::{Mail, Outbox};
 pub use value::Val;
+
+/// How long a Token stays used (API.md section 2, "Duplicate prevention").
+pub const TOKEN_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 /// `Record::owner` of reference data, which every partner sees.
 pub const OWNER_GLOBAL: i64 = 0;
@@ -104,6 +109,8 @@ pub struct State {
     pub keys: Vec<ApiKey>,
     /// Sandbox-clock time of the load, in milliseconds.
     pub loaded_at: i64,
+    /// Tokens partners used in successful writes: (PartnerId, Token) -> when.
+    pub tokens: HashMap<(i64, String), i64>,
 }
 
 impl State {
@@ -112,7 +119,65 @@ impl State {
             tables: Res::ALL.iter().map(|_| Table::default()).collect(),
             keys: Vec::new(),
             loaded_at: 0,
+            tokens: HashMap::new(),
         }
+    }
+
+    /// Stores a new record and indexes it; returns its owner.
+    pub fn insert(&mut self, res: Res, id: i64, vals: Box<[Val]>) -> i64 {
+        let info = res.info();
+        let owner = self.owner_of(info, id, &vals);
+        let parent = info.parent_slot.and_then(|s| vals[s].as_int());
+        let table = &mut self.tables[res.index()];
+        if !matches!(info.def.scope, Scope::Global) {
+            insert_sorted(table.by_owner.entry(owner).or_default(), id);
+        }
+        if let Some(p) = parent {
+            insert_sorted(table.by_parent.entry(p).or_default(), id);
+        }
+        table.rows.insert(id, Record { vals, owner });
+        table.next_id = table.next_id.max(id + 1);
+        owner
+    }
+
+    /// Replaces a record's values (its owner and parent never change).
+    pub fn replace_vals(&mut self, res: Res, id: i64, vals: Box<[Val]>) {
+        if let Some(r) = self.tables[res.index()].rows.get_mut(&id) {
+            r.vals = vals;
+        }
+    }
+
+    /// Removes a record and its index entries.
+    pub fn remove(&mut self, res: Res, id: i64) -> Option<Record> {
+        let info = res.info();
+        let table = &mut self.tables[res.index()];
+        let rec = table.rows.remove(&id)?;
+        if let Some(ids) = table.by_owner.get_mut(&rec.owner) {
+            remove_sorted(ids, id);
+        }
+        if let Some(ids) = info
+            .parent_slot
+            .and_then(|s| rec.vals[s].as_int())
+            .and_then(|p| table.by_parent.get_mut(&p))
+        {
+            remove_sorted(ids, id);
+        }
+        Some(rec)
+    }
+
+    /// Whether `partner` used `token` in a successful write within the window.
+    pub fn token_used(&self, partner: i64, token: &str, now_ms: i64) -> bool {
+        self.tokens
+            .get(&(partner, token.to_string()))
+            .is_some_and(|&t| now_ms - t < TOKEN_WINDOW_MS && now_ms >= t)
+    }
+
+    /// Records a successful write's token; forgets tokens past the window.
+    pub fn use_token(&mut self, partner: i64, token: &str, now_ms: i64) {
+        if self.tokens.len() >= 4096 && self.tokens.len().is_power_of_two() {
+            self.tokens.retain(|_, t| now_ms - *t < TOKEN_WINDOW_MS);
+        }
+        self.tokens.insert((partner, token.to_string()), now_ms);
     }
 
     pub fn table(&self, res: Res) -> &Table {
@@ -150,12 +215,30 @@ impl State {
     }
 }
 
+fn insert_sorted(ids: &mut Vec<i64>, id: i64) {
+    match ids.last() {
+        Some(&last) if last >= id => {
+            if let Err(at) = ids.binary_search(&id) {
+                ids.insert(at, id);
+            }
+        }
+        _ => ids.push(id),
+    }
+}
+
+fn remove_sorted(ids: &mut Vec<i64>, id: i64) {
+    if let Ok(at) = ids.binary_search(&id) {
+        ids.remove(at);
+    }
+}
+
 /// Where the fixtures come from, and the state loaded from them.
 struct Shared {
     state: RwLock<State>,
     clock: Clock,
     /// The fixtures directory or bundle file.
     source: PathBuf,
+    outbox: Outbox,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -171,6 +254,7 @@ impl Store {
                 state: RwLock::new(state),
                 clock,
                 source,
+                outbox: Outbox::default(),
             }),
         }
     }
@@ -179,6 +263,17 @@ impl Store {
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         let guard = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
         f(&guard)
+    }
+
+    /// Runs `f` on the current state under the write lock: one write at a
+    /// time, atomic for readers. `f` must not block.
+    pub fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.shared.outbox
     }
 
     /// Swaps in a new state; returns the old one (drop it outside any lock).

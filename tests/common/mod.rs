@@ -49,6 +49,9 @@ pub struct Config {
     pub tls13_only: bool,
     pub own_cert: Option<(PathBuf, PathBuf)>,
     pub settings: Settings,
+    /// Connection limits and timeouts; None: the defaults with a 2 s
+    /// shutdown grace.
+    pub limits: Option<Limits>,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             tls13_only: false,
             own_cert: None,
             settings: Settings::default(),
+            limits: None,
         }
     }
 }
@@ -98,10 +102,10 @@ impl Sandbox {
             None => std::fs::read(certs.join("ca.pem")).expect("ca.pem written"),
         };
         let (tx, rx) = oneshot::channel::<()>();
-        let limits = Limits {
+        let limits = cfg.limits.unwrap_or_else(|| Limits {
             shutdown_grace: Duration::from_secs(2),
             ..Limits::default()
-        };
+        });
         let task = tokio::spawn(server::run(
             ready.listener,
             ready.app,

@@ -1,0 +1,315 @@
+//! Validation against a resource table: JSON values to stored values (for
+//! fixtures and request bodies alike), and the rules of a POST or PUT body
+//! (API.md sections 2 and 4). All the problems of a request are reported
+//! together; nothing here changes the store.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::engine::scoped_get;
+use super::rules::{self, CheckCtx};
+use super::schema::{Attr, Kind, ResourceInfo, Rule, Unique, flag};
+use crate::store::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
+use crate::store::{State, Val};
+
+/// Describes a JSON value in an error message (shortened).
+pub fn describe(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Refuses a string longer than the attribute's stated length (counted in
+/// UTF-16 code units, as the vendor's platform counts).
+pub fn check_length(a: &Attr, s: &str) -> Result<(), String> {
+    let max = a.max_len as usize;
+    if max > 0 && s.len() > max {
+        let n = s.encode_utf16().count();
+        if n > max {
+            return Err(format!("is {n} characters long; at most {max} are allowed"));
+        }
+    }
+    Ok(())
+}
+
+/// Converts one JSON value by the attribute's type and length. The message
+/// of a refusal does not name the attribute (callers add it).
+pub fn json_value(
+    a: &Attr,
+    v: &Value,
+    intern: &mut dyn FnMut(&str) -> ArcStr,
+) -> Result<Val, String> {
+    match (a.kind, v) {
+        (_, Value::Null) => Ok(Val::Null),
+        (Kind::Int, Value::Number(n)) if n.is_i64() => Ok(Val::Int(n.as_i64().unwrap_or_default())),
+        (Kind::Int, v) => Err(format!("must be an integer, not {}", describe(v))),
+        (Kind::Bool, Value::Bool(b)) => Ok(Val::Bool(*b)),
+        (Kind::Bool, v) => Err(format!("must be true, false or null, not {}", describe(v))),
+        (Kind::Str, Value::String(s)) => {
+            check_length(a, s)?;
+            Ok(Val::Str(intern(s)))
+        }
+        (Kind::Str, v) => Err(format!("must be a string, not {}", describe(v))),
+        (Kind::Utc, Value::String(s)) => parse_utc_timestamp(s).map(Val::Time).map_err(|_| {
+            format!("must be a UTC timestamp written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\"")
+        }),
+        (Kind::Local, Value::String(s)) => parse_timestamp(s).map(Val::Time).map_err(|e| match e {
+            TimestampError::HasZone => {
+                "is a local time of the device and must not carry a zone designator \
+                 (Z, +02:00): send it as YYYY-MM-DDTHH:MM:SS"
+                    .to_string()
+            }
+            TimestampError::Malformed => {
+                format!("must be a local time written YYYY-MM-DDTHH:MM[:SS[.mmm]], not \"{s}\"")
+            }
+        }),
+        (Kind::Utc | Kind::Local, v) => {
+            Err(format!("must be a timestamp string, not {}", describe(v)))
+        }
+        (Kind::Obj { .. } | Kind::Arr { .. }, _) => Ok(Val::Null),
+    }
+}
+
+/// Create or update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Create,
+    Update,
+}
+
+/// A body that passed validation: the record as it will be stored, and why
+/// anything sent was ignored.
+#[derive(Debug)]
+pub struct Validated {
+    pub vals: Vec<Val>,
+    pub warnings: Vec<String>,
+}
+
+/// What the caller asks of [`validate`].
+pub struct Request<'a> {
+    pub info: &'static ResourceInfo,
+    pub mode: Mode,
+    pub partner: i64,
+    /// The record's id (the id it will get, on create).
+    pub id: i64,
+    /// The stored record, on update.
+    pub base: Option<&'a [Val]>,
+    pub body: &'a Map<String, Value>,
+    /// Refuse unknown and read-only attributes instead of ignoring them.
+    pub strict: bool,
+}
+
+/// Whether the attribute takes input in this mode.
+fn writable(a: &Attr, mode: Mode) -> bool {
+    a.is_stored() && !a.has(flag::RO) && !(mode == Mode::Update && a.has(flag::POST))
+}
+
+/// Validates a body against the resource's rules. On update the body is
+/// merged into the stored record, and the merged record must satisfy every
+/// rule.
+pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> {
+    let info = req.info;
+    let mut vals = req
+        .base
+        .map_or_else(|| vec![Val::Null; info.slots.len()], <[Val]>::to_vec);
+    // (attribute index, sentence): sorted so problems come in table order
+    let mut problems: Vec<(usize, String)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut failed = BTreeSet::new();
+
+    for (name, v) in req.body {
+        let Some(&i) = info.by_name.get(name.as_str()) else {
+            let hint = info
+                .def
+                .attrs
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(name))
+                .map(|a| format!(" (names are case-sensitive: {} is)", a.name))
+                .unwrap_or_default();
+            let msg = format!("{name} is not an attribute of {}{hint}", info.def.name);
+            if req.strict {
+                problems.push((usize::MAX, format!("{msg}.")));
+            } else {
+                warnings.push(format!("{msg}; it was ignored."));
+            }
+            continue;
+        };
+        let a = &info.def.attrs[i];
+        if !writable(a, req.mode) {
+            let why = if a.has(flag::POST) {
+                "set on create only"
+            } else {
+                "read-only"
+            };
+            if req.strict {
+                problems.push((i, format!("{} is {why}.", a.name)));
+            } else {
+                warnings.push(format!("{} is {why}; it was ignored.", a.name));
+            }
+            continue;
+        }
+        match json_value(a, v, &mut |s| ArcStr::from(s)) {
+            Ok(val) => vals[info.slot_of[i].unwrap_or_default()] = val,
+            Err(m) => {
+                problems.push((i, format!("{} {m}.", a.name)));
+                failed.insert(i);
+            }
+        }
+    }
+
+    for (i, a) in info.def.attrs.iter().enumerate() {
+        if failed.contains(&i) || !writable(a, req.mode) {
+            continue;
+        }
+        let Some(slot) = info.slot_of[i] else {
+            continue;
+        };
+        if req.mode == Mode::Create && a.has(flag::CALLER) && vals[slot] == Val::Null {
+            vals[slot] = Val::Int(req.partner);
+        }
+        let v = &vals[slot];
+        let required = a.has(flag::REQ) || (req.mode == Mode::Create && a.has(flag::POST));
+        let blank = matches!(v, Val::Str(s) if s.trim().is_empty());
+        if *v == Val::Null || (required && blank) {
+            if required {
+                problems.push((i, format!("{} is required.", a.name)));
+            }
+            continue;
+        }
+        if let Err(m) = check_value(state, req, &vals, a, v) {
+            problems.push((i, m));
+        }
+    }
+
+    let ctx = CheckCtx {
+        state,
+        info,
+        vals: &vals,
+        old: req.base,
+        id: req.id,
+    };
+    let mut checks: Vec<String> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
+    problems.sort_by_key(|(i, _)| *i);
+    let mut all: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+    all.append(&mut checks);
+    if all.is_empty() {
+        Ok(Validated { vals, warnings })
+    } else {
+        Err(all)
+    }
+}
+
+/// The rules of one non-null value: enumeration, range, value rule,
+/// reference and uniqueness.
+fn check_value(
+    state: &State,
+    req: &Request,
+    vals: &[Val],
+    a: &Attr,
+    v: &Val,
+) -> Result<(), String> {
+    let info = req.info;
+    if let Val::Str(s) = v {
+        if !a.one_of.is_empty() && !a.one_of.contains(&&**s) {
+            return Err(format!(
+                "{} must be one of {}, not \"{s}\".",
+                a.name,
+                a.one_of.join(", ")
+            ));
+        }
+        match a.rule {
+            Some(Rule::Email) if !rules::is_email(s) => {
+                return Err(format!("{} \"{s}\" is not an e-mail address.", a.name));
+            }
+            Some(Rule::EmailList) => {
+                rules::email_list(s).map_err(|m| format!("{} {m}.", a.name))?;
+            }
+            Some(Rule::TimeZone) if !rules::is_time_zone(s) => {
+                return Err(format!(
+                    "{} \"{s}\" is not a Windows time zone id such as \"Eastern Standard Time\" \
+                     (the accepted ids are those of the CLDR Windows zone table).",
+                    a.name
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let (Val::Int(n), Some((lo, hi))) = (v, a.range)
+        && !(lo..=hi).contains(n)
+    {
+        return Err(format!(
+            "{} must be between {lo} and {hi}, not {n}.",
+            a.name
+        ));
+    }
+    if let (Some(target), Val::Int(id)) = (a.refs, v) {
+        let Some(rec) = scoped_get(state, target, *id, req.partner) else {
+            return Err(format!("{} {id} does not exist.", a.name));
+        };
+        let tinfo = target.info();
+        if a.has(flag::ACTIVE) && rules::get(tinfo, &rec.vals, "IsInactive").is_true() {
+            return Err(format!("{} {id} is inactive.", a.name));
+        }
+        if let Some(same) = a.same
+            && rules::get(tinfo, &rec.vals, same) != rules::get(info, vals, same)
+        {
+            return Err(format!(
+                "{} {id} belongs to another {same} than this record's.",
+                a.name
+            ));
+        }
+    }
+    if let Some(unique) = a.unique {
+        let table = state.table(info.res());
+        let slot = info.slot(a.name).unwrap_or_default();
+        let parent = match unique {
+            Unique::Partner => None,
+            Unique::Parent(p) => {
+                Some((info.slot(p).unwrap_or_default(), rules::get(info, vals, p)))
+            }
+        };
+        let same_value = |other: &Val| match (other, v) {
+            (Val::Str(x), Val::Str(y)) => {
+                x.eq_ignore_ascii_case(y) || x.to_lowercase() == y.to_lowercase()
+            }
+            (x, y) => x == y,
+        };
+        let clash = table
+            .by_owner
+            .get(&req.partner)
+            .into_iter()
+            .flatten()
+            .filter(|&&id| id != req.id)
+            .filter_map(|id| table.rows.get(id).map(|r| (id, r)))
+            .find(|(_, r)| {
+                same_value(&r.vals[slot])
+                    && parent.as_ref().is_none_or(|(ps, pv)| &r.vals[*ps] == *pv)
+            });
+        if let Some((other, _)) = clash {
+            let within = match unique {
+                Unique::Partner => "among the partner's".to_string(),
+                Unique::Parent(p) => format!("within the same {p} among its"),
+            };
+            return Err(format!(
+                "{} {} is already used by {} {other}: it must be unique {within} {} (ignoring case).",
+                a.name,
+                show(v),
+                info.key_name(),
+                info.def.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn show(v: &Val) -> String {
+    match v {
+        Val::Str(s) => format!("\"{s}\""),
+        Val::Int(i) => i.to_string(),
+        _ => "the value".into(),
+    }
+}
