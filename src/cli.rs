@@ -201,6 +201,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             max_body: args.max_body,
             agent_delay_ms: args.agent_delay,
             journal: args.journal,
+            ..Settings::default()
         },
     };
     let limits = Limits {

@@ -11,6 +11,8 @@ pub struct Settings {
     pub agent_delay_ms: i64,
     /// Request journal entries kept.
     pub journal: usize,
+    /// Time allowed for a request body to arrive once its head has.
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -20,6 +22,7 @@ impl Default for Settings {
             max_body: 1024 * 1024,
             agent_delay_ms: 60_000,
             journal: 1000,
+            body_read_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

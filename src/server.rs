@@ -11,10 +11,13 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tokio::time::timeout;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
 use crate::http::service::{self, App};
@@ -28,7 +31,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Open connections at most; further clients wait in the listen queue.
     pub max_connections: usize,
-    /// Largest request head (HTTP/1.1 buffer, HTTP/2 header list).
+    /// Largest request head (HTTP/2 header list; HTTP/1.1 read buffer, which
+    /// hyper does not let go below 8 KiB).
     pub max_header_bytes: usize,
     /// How long in-flight requests may take to finish on shutdown.
     pub shutdown_grace: Duration,
@@ -70,8 +74,15 @@ pub async fn run(
         .max_concurrent_streams(256)
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20));
-    let builder = Arc::new(builder);
+    // The protocol is the one ALPN negotiated (HTTP/1.1 without ALPN), so no
+    // connection waits, untimed, for hyper to guess it from the first bytes.
+    let builders = Arc::new(Builders {
+        h1: builder.clone().http1_only(),
+        h2: builder.http2_only(),
+    });
     let graceful = GracefulShutdown::new();
+    // Closes the connections still open when the grace period runs out.
+    let (force_close, force_closed) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
 
@@ -96,15 +107,19 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = tcp.set_nodelay(true);
-        let (app, acceptor, builder, limits) = (
+        let (app, acceptor, builders, limits) = (
             app.clone(),
             acceptor.clone(),
-            builder.clone(),
+            builders.clone(),
             limits.clone(),
         );
         let watcher = graceful.watcher();
+        let mut force_closed = force_closed.clone();
         tokio::spawn(async move {
-            serve_connection(tcp, peer, app, acceptor, &builder, &limits, watcher).await;
+            tokio::select! {
+                () = serve_connection(tcp, peer, app, acceptor, &builders, &limits, watcher) => {}
+                _ = force_closed.wait_for(|closed| *closed) => {}
+            }
             drop(permit);
         });
     }
@@ -114,8 +129,15 @@ pub async fn run(
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!("shutdown grace period over; closing remaining connections");
+            let _ = force_close.send(true);
         }
     }
+}
+
+/// One connection builder per protocol.
+struct Builders {
+    h1: auto::Builder<TokioExecutor>,
+    h2: auto::Builder<TokioExecutor>,
 }
 
 /// The TLS record type of a handshake: every TLS client's first byte.
@@ -126,12 +148,14 @@ async fn serve_connection(
     peer: SocketAddr,
     app: Arc<App>,
     acceptor: TlsAcceptor,
-    builder: &auto::Builder<TokioExecutor>,
+    builders: &Builders,
     limits: &Limits,
     watcher: Watcher,
 ) {
+    // One deadline for the first byte and the whole TLS handshake.
+    let deadline = Instant::now() + limits.handshake_timeout;
     let mut first = [0u8; 1];
-    match timeout(limits.handshake_timeout, tcp.peek(&mut first)).await {
+    match timeout_at(deadline, tcp.peek(&mut first)).await {
         Ok(Ok(1)) => {}
         _ => return, // closed, failed, or silent
     }
@@ -140,7 +164,7 @@ async fn serve_connection(
         tracing::info!(%peer, "refused a plain-HTTP request on the HTTPS port");
         return;
     }
-    let stream = match timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+    let mut stream = match timeout_at(deadline, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             tracing::info!(%peer, error = %e, "TLS handshake failed");
@@ -151,12 +175,92 @@ async fn serve_connection(
             return;
         }
     };
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
     let svc = service_fn(move |req| service::handle(app.clone(), req));
-    let conn = builder
-        .serve_connection(TokioIo::new(stream), svc)
-        .into_owned();
-    if let Err(e) = watcher.watch(conn).await {
+    let result = if h2 {
+        // HTTP/2 has no header-read timeout: the client's first bytes (its
+        // connection preface) must arrive within the header-read timeout.
+        let mut buf = vec![0u8; 4096];
+        let n = match timeout(limits.header_read_timeout, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return,
+        };
+        buf.truncate(n);
+        let io = TokioIo::new(Rewind::new(buf, stream));
+        watcher
+            .watch(builders.h2.serve_connection(io, svc).into_owned())
+            .await
+    } else {
+        watcher
+            .watch(
+                builders
+                    .h1
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .into_owned(),
+            )
+            .await
+    };
+    if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// An I/O stream that first yields bytes already read from it.
+struct Rewind<T> {
+    prefix: Option<bytes::Bytes>,
+    inner: T,
+}
+
+impl<T> Rewind<T> {
+    fn new(prefix: Vec<u8>, inner: T) -> Rewind<T> {
+        Rewind {
+            prefix: Some(bytes::Bytes::from(prefix)),
+            inner,
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Rewind<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Some(mut prefix) = self.prefix.take() {
+            let n = prefix.len().min(buf.remaining());
+            buf.put_slice(&prefix.split_to(n));
+            if !prefix.is_empty() {
+                self.prefix = Some(prefix);
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 

@@ -42,6 +42,11 @@ async fn sandbox(limits: Limits) -> Sandbox {
 
 /// A TLS client (HTTP/1.1 by ALPN) that trusts only the sandbox's CA.
 fn connector(sb: &Sandbox) -> TlsConnector {
+    connector_alpn(sb, &[b"http/1.1"])
+}
+
+/// A TLS client offering `alpn` (none when empty) that trusts only the sandbox's CA.
+fn connector_alpn(sb: &Sandbox, alpn: &[&[u8]]) -> TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&sb.ca_pem) {
         roots.add(cert.expect("CA PEM parses")).expect("CA added");
@@ -52,7 +57,7 @@ fn connector(sb: &Sandbox) -> TlsConnector {
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     TlsConnector::from(Arc::new(config))
 }
 
@@ -60,13 +65,17 @@ fn localhost() -> ServerName<'static> {
     ServerName::try_from("localhost").unwrap()
 }
 
-/// A completed TLS handshake with the sandbox.
+/// A completed TLS handshake with the sandbox (HTTP/1.1 by ALPN).
 async fn tls_connect(sb: &Sandbox) -> TlsStream<TcpStream> {
+    tls_connect_with(sb, connector(sb)).await
+}
+
+async fn tls_connect_with(sb: &Sandbox, connector: TlsConnector) -> TlsStream<TcpStream> {
     let tcp = timeout(STEP, TcpStream::connect(sb.addr))
         .await
         .expect("TCP connect in time")
         .expect("TCP connect");
-    timeout(STEP, connector(sb).connect(localhost(), tcp))
+    timeout(STEP, connector.connect(localhost(), tcp))
         .await
         .expect("TLS handshake in time")
         .expect("TLS handshake")
@@ -239,6 +248,62 @@ async fn a_tls_client_that_never_sends_a_request_is_disconnected() {
     assert!(got.is_empty(), "the server sent {got:?}");
 }
 
+/// The same for a client that negotiated HTTP/2 (which has no header-read
+/// timeout of its own: its preface must come in time) or no ALPN at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_clients_are_disconnected_whatever_protocol_they_negotiated() {
+    let limits = short_limits();
+    let bound = (limits.handshake_timeout + limits.header_read_timeout) * 5;
+    let sb = sandbox(limits).await;
+    for (alpn, what) in [(&[&b"h2"[..]][..], "h2"), (&[][..], "no ALPN")] {
+        let mut tls = tls_connect_with(&sb, connector_alpn(&sb, alpn)).await;
+        let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+        assert_eq!(negotiated, alpn.first().map(|p| p.to_vec()), "{what}");
+        assert_still_open(&mut tls, what).await;
+        let got = read_until_closed(&mut tls, bound, what).await;
+        // HTTP/2 servers may send their SETTINGS frame first; nothing else.
+        assert!(
+            what == "h2" || got.is_empty(),
+            "{what}: the server sent {got:?}"
+        );
+    }
+}
+
+/// A request body that stops arriving is answered 408 once the body read
+/// timeout has passed; the server does not wait for it for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_arriving_gets_408() {
+    let settings = cleverfox_sandbox::config::Settings {
+        body_read_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let sb = Sandbox::with(Config {
+        limits: Some(short_limits()),
+        settings,
+        ..Config::default()
+    })
+    .await;
+    let mut tls = tls_connect(&sb).await;
+    let head = "POST /api/companies HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic ZGVtby1wYXJ0bmVyLTE6\r\n\
+                Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"Name\": ";
+    timeout(STEP, tls.write_all(head.as_bytes()))
+        .await
+        .expect("write in time")
+        .expect("write");
+    assert_eq!(read_response(&mut tls).await, 408);
+    let companies = sb
+        .get_json(common::PARTNER1, "/api/companies?PageSize=500")
+        .await;
+    assert!(
+        companies["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["CompanyId"].as_i64() < Some(8)),
+        "nothing was created"
+    );
+}
+
 // ------------------------------------------------------------------ sizes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,7 +329,11 @@ async fn a_request_head_over_max_header_bytes_is_refused_and_the_server_survives
 
     // 40 KiB in one header: over the 16 KiB limit, under the 64 KiB default.
     let mut tls = tls_connect(&sb).await;
-    let big = format!("X-Padding: {}\r\n", "a".repeat(40 * 1024));
+    // `Connection: close`, so that a wrongful answer ends the connection too.
+    let big = format!(
+        "X-Padding: {}\r\nConnection: close\r\n",
+        "a".repeat(40 * 1024)
+    );
     // The server may close while the head is still being written.
     let _ = timeout(STEP, async {
         tls.write_all(&get_request("/api/companies", &big)).await?;

@@ -1,6 +1,8 @@
 //! Request bodies: the forgery check on the content type, size-limited
 //! reading (413), and JSON parsing with line and column (400).
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
@@ -44,8 +46,14 @@ fn too_large(max: usize) -> ApiError {
     )
 }
 
-/// Reads the whole body, refusing more than `max` bytes.
-pub async fn read_limited<B>(headers: &HeaderMap, body: B, max: usize) -> Result<Bytes, ApiError>
+/// Reads the whole body, refusing more than `max` bytes or a body that takes
+/// longer than `wait` to arrive.
+pub async fn read_limited<B>(
+    headers: &HeaderMap,
+    body: B,
+    max: usize,
+    wait: Duration,
+) -> Result<Bytes, ApiError>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -57,7 +65,18 @@ where
     if declared.is_some_and(|n| n > max as u64) {
         return Err(too_large(max));
     }
-    match Limited::new(body, max).collect().await {
+    let collected = tokio::time::timeout(wait, Limited::new(body, max).collect())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "The request body did not arrive within {} seconds.",
+                    wait.as_secs_f64()
+                ),
+            )
+        })?;
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

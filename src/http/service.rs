@@ -220,7 +220,13 @@ where
             body::check_content_type(req.headers())?;
             body_params(&params, &mut warnings);
             let (parts, incoming) = req.into_parts();
-            let bytes = body::read_limited(&parts.headers, incoming, app.settings.max_body).await?;
+            let bytes = body::read_limited(
+                &parts.headers,
+                incoming,
+                app.settings.max_body,
+                app.settings.body_read_timeout,
+            )
+            .await?;
             let input = body::parse_object(&bytes)?;
             let ctx = write_ctx(app, view);
             let w = app

@@ -23,7 +23,13 @@ where
         ("/clock", &Method::GET) => Ok(Reply::ok(clock_body(app))),
         ("/clock", &Method::POST) => {
             let (parts, incoming) = req.into_parts();
-            let bytes = body::read_limited(&parts.headers, incoming, app.settings.max_body).await?;
+            let bytes = body::read_limited(
+                &parts.headers,
+                incoming,
+                app.settings.max_body,
+                app.settings.body_read_timeout,
+            )
+            .await?;
             let input = body::parse_object(&bytes)?;
             move_clock(app, &input)?;
             Ok(Reply::ok(clock_body(app)))

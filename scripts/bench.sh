@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Read-side benchmark: requests per second and p99 latency of
-#   GET /api/devices/{id}  and  GET /api/devices?PageNo=3
-# at 32 keep-alive connections (wrk), plus the sandbox's resident memory
-# after loading the fixtures. Loopback only; every run is bounded in time.
+# Benchmark: requests per second and p99 latency at 32 keep-alive connections
+# (wrk) of
+#   GET /api/devices/{id}, GET /api/devices?PageNo=3,
+#   POST /api/jobs, PUT /api/devices/{id}, and GET /api/devices/{id} again,
+# plus the sandbox's resident memory after loading the fixtures and after the
+# runs. Loopback only; every run is bounded in time.
 #
-# usage: scripts/bench-read.sh [FIXTURES] [KEY] [DEVICE_ID]
+# usage: scripts/bench.sh [FIXTURES] [KEY] [DEVICE_ID]
 #   FIXTURES   fixtures directory (default: fixtures/)
 #   KEY        partner API key (default: demo-partner-1, or bench-partner-1 when
 #              FIXTURES has no demo keys)
@@ -13,7 +15,7 @@
 #
 # A large data set (100,000 devices across 100 partners, 3.7 M records):
 #   python3 ../shared/tools/cleverfox_fixtures.py -n 10000 --partners 100 /tmp/cf-100k
-#   scripts/bench-read.sh /tmp/cf-100k
+#   scripts/bench.sh /tmp/cf-100k
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,11 +57,21 @@ printf 'start-up (load + TLS + bind): %.2f s\n' "$(echo "$ready - $start" | bc)"
 echo "resident memory after load: $((rss_kib / 1024)) MiB (peak during load: $((hwm_kib / 1024)) MiB)"
 
 run() {
-  local label=$1 path=$2
+  local label=$1 method=$2 path=$3 body=${4:-}
   local status
-  status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/certs/ca.pem" -H "$auth" "https://localhost:$port$path")
-  [ "$status" = 200 ] || { echo "$path answered $status, not 200" >&2; exit 1; }
-  wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "$auth" "$base$path" >"$work/wrk" 2>&1
+  status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/certs/ca.pem" -H "$auth" \
+    -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} "https://localhost:$port$path")
+  case "$status" in 200|201) ;; *) echo "$method $path answered $status" >&2; exit 1 ;; esac
+  local script=()
+  if [ -n "$body" ]; then
+    cat >"$work/req.lua" <<LUA
+wrk.method = "$method"
+wrk.body = [[$body]]
+wrk.headers["Content-Type"] = "application/json"
+LUA
+    script=(-s "$work/req.lua")
+  fi
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "${script[@]}" -H "$auth" "$base$path" >"$work/wrk" 2>&1
   local rps p99 p50 non2xx
   rps=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk")
   p50=$(awk '$1 == "50%" {print $2}' "$work/wrk")
@@ -67,7 +79,11 @@ run() {
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk")
   printf '%-32s %10s req/s   p50 %8s   p99 %8s   errors %s\n' "$label" "$rps" "$p50" "$p99" "${non2xx:-0}"
 }
+job='{"DeviceId": '"$device"', "Name": "Bench job", "Frequency": "Daily", "NextRunOn": "2030-01-01T02:00:00", "LateAfter": 60, "Every": 1, "CloudKeepLast": 30, "LocalKeepLast": 7}'
 echo "wrk: $connections connections, $threads threads, $duration per endpoint"
-run "GET /api/devices/$device" "/api/devices/$device"
-run "GET /api/devices?PageNo=3" "/api/devices?PageNo=3"
+run "GET /api/devices/$device" GET "/api/devices/$device"
+run "GET /api/devices?PageNo=3" GET "/api/devices?PageNo=3"
+run "POST /api/jobs" POST "/api/jobs" "$job"
+run "PUT /api/devices/$device" PUT "/api/devices/$device" '{"Name": "BENCH-DEVICE-01"}'
+run "GET /api/devices/$device (after)" GET "/api/devices/$device"
 echo "resident memory after the runs: $(( $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") / 1024 )) MiB"
