@@ -227,6 +227,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         print!("{}", start::banner(&ready, &opts));
+        if !args.no_watch {
+            tokio::spawn(crate::store::watch::run(ready.app.store.clone()));
+        }
         tracing::info!(addr = %ready.addr, tls = %ready.tls_note, "serving");
         server::run(
             ready.listener,

@@ -180,6 +180,7 @@ pub fn create(
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
     }
+    state.changes += 1;
     let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
     Ok(Written {
         id,
@@ -223,6 +224,7 @@ pub fn update(
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
     }
+    state.changes += 1;
     let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
     Ok(Written {
         id,
@@ -311,6 +313,7 @@ pub fn delete(
         }
     }
     remove_with_event(state, res, id, ctx.now_ms);
+    state.changes += 1;
     Ok(Written {
         id,
         body,

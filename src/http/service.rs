@@ -26,6 +26,7 @@ pub type Body = Full<Bytes>;
 pub const JSON: &str = "application/json; charset=utf-8";
 pub const X_REQUEST_ID: &str = "x-request-id";
 pub const X_SANDBOX_WARNING: &str = "x-sandbox-warning";
+pub const X_SANDBOX_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
 
 /// Largest `PageSize` served; larger values are served as this.
 pub const MAX_PAGE_SIZE: u64 = 500;
@@ -104,6 +105,12 @@ where
         HeaderName::from_static(X_REQUEST_ID),
         HeaderValue::from(request_id),
     );
+    if let Some(summary) = app.store.fixture_error_summary() {
+        response.headers_mut().insert(
+            HeaderName::from_static(X_SANDBOX_FIXTURE_ERROR),
+            header_value(&summary),
+        );
+    }
     let partner = principal.and_then(Principal::partner_id);
     tracing::info!(
         target: "cleverfox_sandbox::access",

@@ -20,6 +20,8 @@ where
     let rest = path.strip_prefix("/_sandbox").unwrap_or("");
     let method = req.method().clone();
     match (rest, &method) {
+        ("/health", &Method::GET) => Ok(Reply::ok(health(app))),
+        ("/health", _) => Err(ApiError::method_not_allowed(&method, &["GET"])),
         ("/clock", &Method::GET) => Ok(Reply::ok(clock_body(app))),
         ("/clock", &Method::POST) => {
             let (parts, incoming) = req.into_parts();
@@ -39,6 +41,41 @@ where
             "No such control endpoint: {path}."
         ))),
     }
+}
+
+/// `GET /_sandbox/health`: what is loaded, whether the fixtures are
+/// watched, and the problem of the last reload while it failed.
+fn health(app: &App) -> Vec<u8> {
+    let status = app.store.status();
+    let (loaded_at, counts) = app.store.read(|s| {
+        let counts: serde_json::Map<String, Value> = s
+            .counts()
+            .into_iter()
+            .map(|(r, n)| (r.name().to_string(), json!(n)))
+            .collect();
+        (s.loaded_at, counts)
+    });
+    let watch_lost = status.watch_requested && !status.watching;
+    let error = status.problems.as_ref().and_then(|p| p.first()).map(|p| {
+        json!({
+            "file": p.file,
+            "line": p.line,
+            "column": p.column,
+            "message": p.to_string(),
+        })
+    });
+    serde_json::to_vec(&json!({
+        "status": if error.is_some() || watch_lost { "degraded" } else { "ok" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "fixtures": app.store.source().display().to_string(),
+        "loaded_at": format_timestamp(loaded_at),
+        "counts": counts,
+        "watching": status.watching,
+        "watch_error": status.watch_error,
+        "error": error,
+        "problems": status.problems.iter().flatten().map(ToString::to_string).collect::<Vec<_>>(),
+    }))
+    .unwrap_or_default()
 }
 
 fn clock_body(app: &App) -> Vec<u8> {

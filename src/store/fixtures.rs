@@ -65,6 +65,7 @@ pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
         problems: Vec::new(),
         interner: HashSet::new(),
         files: 0,
+        incomplete: HashSet::new(),
     };
     if path.is_dir() {
         loader.load_dir(path);
@@ -191,6 +192,9 @@ struct Loader {
     /// Equal strings share one allocation (time zones, statuses, folders…).
     interner: HashSet<ArcStr>,
     files: usize,
+    /// Collections that could not be read whole: references into them are
+    /// not reported as missing (the problem is already reported).
+    incomplete: HashSet<Res>,
 }
 
 impl Loader {
@@ -249,11 +253,17 @@ impl Loader {
                         lines: LineIndex::new(&text.bytes),
                         text: &text,
                     };
-                    if let Some(start) = self.top_level_array(&loc) {
-                        self.load_collection(res, &loc, start);
+                    match self.top_level_array(&loc) {
+                        Some(start) => self.load_collection(res, &loc, start),
+                        None => {
+                            self.incomplete.insert(res);
+                        }
                     }
                 }
-                Err(p) => self.problems.push(p),
+                Err(p) => {
+                    self.problems.push(p);
+                    self.incomplete.insert(res);
+                }
             }
         }
         let path = dir.join(format!("{APIKEYS}.json"));
@@ -326,8 +336,11 @@ impl Loader {
         }
         parts.sort_by_key(|(r, _)| *r);
         for (res, start) in parts {
-            if let Some(start) = self.records_array(&loc, start) {
-                self.load_collection(res, &loc, start);
+            match self.records_array(&loc, start) {
+                Some(start) => self.load_collection(res, &loc, start),
+                None => {
+                    self.incomplete.insert(res);
+                }
             }
         }
         match keys.and_then(|s| self.records_array(&loc, s)) {
@@ -421,7 +434,10 @@ impl Loader {
         let b = &loc.text.bytes;
         let items = match json_scan::array_items(b, start) {
             Ok(items) => items,
-            Err(e) => return self.problems.push(loc.scan_problem(e)),
+            Err(e) => {
+                self.incomplete.insert(res);
+                return self.problems.push(loc.scan_problem(e));
+            }
         };
         let key_name = info.key_name();
         for (s, e) in items {
@@ -441,6 +457,7 @@ impl Loader {
                 Ok(v) => v,
                 Err(err) => {
                     self.problems.push(loc.json_problem(s, &err, None));
+                    self.incomplete.insert(res);
                     continue;
                 }
             };
@@ -492,6 +509,9 @@ impl Loader {
                 continue;
             };
             let Some(rec) = self.state.get(target, id) else {
+                if self.incomplete.contains(&target) {
+                    continue; // its file's problem is reported already
+                }
                 out.push((
                     a.name,
                     format!(

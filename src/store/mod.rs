@@ -11,10 +11,11 @@ pub mod fixtures;
 pub mod json_scan;
 pub mod outbox;
 pub mod value;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::api::schema::{Res, ResourceInfo, Scope};
 pub use clock::Clock;
@@ -111,6 +112,9 @@ pub struct State {
     pub loaded_at: i64,
     /// Tokens partners used in successful writes: (PartnerId, Token) -> when.
     pub tokens: HashMap<(i64, String), i64>,
+    /// Successful writes through the API since this state was loaded (a
+    /// reload reports how many it discarded).
+    pub changes: u64,
 }
 
 impl State {
@@ -120,6 +124,7 @@ impl State {
             keys: Vec::new(),
             loaded_at: 0,
             tokens: HashMap::new(),
+            changes: 0,
         }
     }
 
@@ -239,6 +244,20 @@ struct Shared {
     /// The fixtures directory or bundle file.
     source: PathBuf,
     outbox: Outbox,
+    /// Whether the fixtures are watched, and the last reload's problems.
+    status: Mutex<ReloadStatus>,
+}
+
+/// What health reports about reloading.
+#[derive(Debug, Clone, Default)]
+pub struct ReloadStatus {
+    /// Watching was asked for (not `--no-watch`).
+    pub watch_requested: bool,
+    pub watching: bool,
+    /// Why watching stopped, while it is stopped.
+    pub watch_error: Option<String>,
+    /// The problems of the last reload, while it failed.
+    pub problems: Option<Vec<fixtures::Problem>>,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -255,6 +274,7 @@ impl Store {
                 clock,
                 source,
                 outbox: Outbox::default(),
+                status: Mutex::new(ReloadStatus::default()),
             }),
         }
     }
@@ -274,6 +294,43 @@ impl Store {
 
     pub fn outbox(&self) -> &Outbox {
         &self.shared.outbox
+    }
+
+    pub fn status(&self) -> ReloadStatus {
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_watching(&self, watching: bool, error: Option<String>) {
+        let mut s = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        s.watch_requested = true;
+        s.watching = watching;
+        s.watch_error = error;
+    }
+
+    pub fn set_fixture_error(&self, problems: Option<Vec<fixtures::Problem>>) {
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .problems = problems;
+    }
+
+    /// The `X-Sandbox-Fixture-Error` summary while the last reload failed.
+    pub fn fixture_error_summary(&self) -> Option<String> {
+        let s = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        let problems = s.problems.as_ref()?;
+        let first = problems.first()?;
+        Some(match problems.len() {
+            1 => format!("{first} (the last good data is served; see /_sandbox/health)"),
+            n => format!(
+                "{first} (and {} more; the last good data is served; see /_sandbox/health)",
+                n - 1
+            ),
+        })
     }
 
     /// Swaps in a new state; returns the old one (drop it outside any lock).

@@ -40,6 +40,8 @@ pub struct Sandbox {
     _tmp: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The fixtures watcher, when `Config::watch` asked for one.
+    watcher: Option<JoinHandle<()>>,
 }
 
 pub struct Config {
@@ -52,6 +54,8 @@ pub struct Config {
     /// Connection limits and timeouts; None: the defaults with a 2 s
     /// shutdown grace.
     pub limits: Option<Limits>,
+    /// Watch the fixtures and reload on change (hot reload).
+    pub watch: bool,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             own_cert: None,
             settings: Settings::default(),
             limits: None,
+            watch: false,
         }
     }
 }
@@ -106,6 +111,11 @@ impl Sandbox {
             shutdown_grace: Duration::from_secs(2),
             ..Limits::default()
         });
+        let watcher = cfg.watch.then(|| {
+            tokio::spawn(cleverfox_sandbox::store::watch::run(
+                ready.app.store.clone(),
+            ))
+        });
         let task = tokio::spawn(server::run(
             ready.listener,
             ready.app,
@@ -122,6 +132,7 @@ impl Sandbox {
             _tmp: tmp,
             stop: Some(tx),
             task: Some(task),
+            watcher,
         }
     }
 
@@ -170,6 +181,9 @@ impl Sandbox {
 
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -184,6 +198,9 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
