@@ -43,6 +43,11 @@ pub fn scoped_get(state: &State, res: Res, id: i64, partner: i64) -> Option<&Rec
         .filter(|r| visible(res.info(), r, partner))
 }
 
+/// The record a partner names in a path: 404 when absent or out of scope.
+pub fn find(state: &State, res: Res, id: i64, partner: i64) -> Result<&Record, EngineError> {
+    scoped_get(state, res, id, partner).ok_or_else(|| not_found(res, id))
+}
+
 fn not_found(res: Res, id: i64) -> EngineError {
     EngineError::NotFound(format!("{} {id}", res.info().key_name()))
 }
@@ -88,7 +93,7 @@ pub fn read(
     id: i64,
     partner: i64,
 ) -> Result<Vec<u8>, EngineError> {
-    let rec = scoped_get(state, res, id, partner).ok_or_else(|| not_found(res, id))?;
+    let rec = find(state, res, id, partner)?;
     Ok(render::element_envelope(state, view, res.info(), rec))
 }
 
@@ -270,7 +275,7 @@ pub fn delete(
 ) -> Result<Written, EngineError> {
     let info = res.info();
     let key = info.key_name();
-    let rec = scoped_get(state, res, id, partner).ok_or_else(|| not_found(res, id))?;
+    let rec = find(state, res, id, partner)?;
     if let Some(a) = info
         .stored()
         .find(|(s, a)| a.has(flag::PROTECTS) && rec.vals[*s].is_true())

@@ -93,7 +93,7 @@ pub static RESOURCES: [Resource; 14] = [
             string("Email", 256)
                 .req()
                 .rule(Rule::Email)
-                .unique(Unique::Partner),
+                .unique(Unique::PARTNER_IGNORING_CASE),
             string("HomePhone", PHONE),
             string("MobilePhone", PHONE),
             string("WorkPhone", PHONE),
@@ -129,7 +129,7 @@ pub static RESOURCES: [Resource; 14] = [
             string("PostalCode", 50),
             string("Country", 50),
             string("Phone", 50),
-            string("ExternalId", 100).unique(Unique::Partner),
+            string("ExternalId", 100).unique(Unique::PARTNER),
             boolean("IsInactive"),
             ADDED_ON,
             UPDATED_ON,
@@ -160,7 +160,7 @@ pub static RESOURCES: [Resource; 14] = [
             string("Email", 256)
                 .req()
                 .rule(Rule::Email)
-                .unique(Unique::Parent("CompanyId")),
+                .unique(Unique::within_ignoring_case("CompanyId")),
             string("HomePhone", PHONE),
             string("MobilePhone", PHONE),
             string("WorkPhone", PHONE),
@@ -189,7 +189,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("PlanId").post().active().refs(Res::Plans),
             obj("Plan", Res::Plans, "PlanId"),
             string("ApplicationId", 25),
-            string("ExternalId", 100).unique(Unique::Partner),
+            string("ExternalId", 100).unique(Unique::PARTNER),
             boolean("IsInactive").ro(),
             int("BillingId").ro(),
             string("Status", 15).ro(),
@@ -232,7 +232,7 @@ pub static RESOURCES: [Resource; 14] = [
             string("Name", 100).req(),
             string("TimeZoneId", 50).req().rule(Rule::TimeZone),
             string("ApplicationId", 25),
-            string("ExternalId", 100).unique(Unique::Partner),
+            string("ExternalId", 100).unique(Unique::PARTNER),
             boolean("IsInactive"),
             string("ApiKey", 0).ro(),
             local("LastApiCheckAt").ro(),

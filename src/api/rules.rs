@@ -17,11 +17,19 @@ pub struct CheckCtx<'a> {
     pub old: Option<&'a [Val]>,
     /// The record's id (the id it will get, on create).
     pub id: i64,
+    /// Attributes whose sent value was already refused (type, length): a
+    /// rule must not call them missing as well.
+    pub refused: &'a [&'static str],
 }
 
 impl CheckCtx<'_> {
     pub fn get(&self, name: &str) -> &Val {
         get(self.info, self.vals, name)
+    }
+
+    /// The attribute has no usable value and none was refused: it is missing.
+    fn missing(&self, name: &str) -> bool {
+        text(self.get(name)).is_none() && !self.refused.contains(&name)
     }
 }
 
@@ -77,7 +85,7 @@ fn text(v: &Val) -> Option<&str> {
 
 /// Whether `s` looks like one e-mail address.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
+    let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
     !local.is_empty()
@@ -128,7 +136,7 @@ fn notification_target(ctx: &CheckCtx, flags: &[&str]) -> Vec<String> {
         .copied()
         .filter(|f| ctx.get(f).is_true())
         .collect();
-    if !on.is_empty() && text(ctx.get("SendNotificationTo")).is_none() {
+    if !on.is_empty() && ctx.missing("SendNotificationTo") {
         return vec![format!(
             "SendNotificationTo is required while {} is true.",
             on.join(" and ")
@@ -229,7 +237,7 @@ pub fn job_item_engine(ctx: &CheckCtx) -> Vec<String> {
     };
     let mut out: Vec<String> = needs
         .iter()
-        .filter(|a| text(ctx.get(a)).is_none())
+        .filter(|a| ctx.missing(a))
         .map(|a| {
             format!(
                 "{a} is required for a job item of EngineType {engine_name}.",
@@ -240,7 +248,7 @@ pub fn job_item_engine(ctx: &CheckCtx) -> Vec<String> {
     if engine == "sqlserver" && matches!(ctx.get("AuthenticationMode"), Val::Str(m) if &**m == "S")
     {
         for a in ["Username", "Password"] {
-            if text(ctx.get(a)).is_none() {
+            if ctx.missing(a) {
                 out.push(format!(
                     "{a} is required when AuthenticationMode is S (SQL Server authentication)."
                 ));

@@ -158,11 +158,32 @@ pub enum Rule {
 
 /// The records among which a value must be unique.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unique {
-    /// The partner's records of this collection.
-    Partner,
-    /// The records of this collection with the same value in this attribute.
-    Parent(&'static str),
+pub struct Unique {
+    /// None: among the partner's records of this collection; Some(attr):
+    /// among those with the same value in `attr` (the same company).
+    pub within: Option<&'static str>,
+    /// Compare strings ignoring case (e-mail addresses).
+    pub ignore_case: bool,
+}
+
+impl Unique {
+    /// Unique among the partner's records, exactly.
+    pub const PARTNER: Unique = Unique {
+        within: None,
+        ignore_case: false,
+    };
+    /// Unique among the partner's records, ignoring case.
+    pub const PARTNER_IGNORING_CASE: Unique = Unique {
+        within: None,
+        ignore_case: true,
+    };
+    /// Unique among the records with the same `attr`, ignoring case.
+    pub const fn within_ignoring_case(attr: &'static str) -> Unique {
+        Unique {
+            within: Some(attr),
+            ignore_case: true,
+        }
+    }
 }
 
 const fn attr(name: &'static str, kind: Kind) -> Attr {

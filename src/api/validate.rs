@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::engine::scoped_get;
 use super::rules::{self, CheckCtx};
-use super::schema::{Attr, Kind, ResourceInfo, Rule, Unique, flag};
+use super::schema::{Attr, Kind, ResourceInfo, Rule, flag};
 use crate::store::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
 use crate::store::{State, Val};
 
@@ -36,6 +36,40 @@ pub fn check_length(a: &Attr, s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// One JSON value as the conversion sees it, borrowed from the parser.
+#[derive(Debug)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(&'a str),
+    /// Anything else (a fraction, an array, an object), described for the
+    /// error message.
+    Other(String),
+}
+
+impl<'a> Scalar<'a> {
+    pub fn of(v: &'a Value) -> Scalar<'a> {
+        match v {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) if n.is_i64() => Scalar::Int(n.as_i64().unwrap_or_default()),
+            Value::String(s) => Scalar::Str(s),
+            other => Scalar::Other(describe(other)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Scalar::Null => "null".into(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Str(s) => describe(&Value::String(s.to_string())),
+            Scalar::Other(d) => d.clone(),
+        }
+    }
+}
+
 /// Converts one JSON value by the attribute's type and length. The message
 /// of a refusal does not name the attribute (callers add it).
 pub fn json_value(
@@ -43,21 +77,31 @@ pub fn json_value(
     v: &Value,
     intern: &mut dyn FnMut(&str) -> ArcStr,
 ) -> Result<Val, String> {
+    scalar_value(a, Scalar::of(v), intern)
+}
+
+/// [`json_value`] for a value the fixture parser hands over without
+/// building a JSON tree.
+pub fn scalar_value(
+    a: &Attr,
+    v: Scalar,
+    intern: &mut dyn FnMut(&str) -> ArcStr,
+) -> Result<Val, String> {
     match (a.kind, v) {
-        (_, Value::Null) => Ok(Val::Null),
-        (Kind::Int, Value::Number(n)) if n.is_i64() => Ok(Val::Int(n.as_i64().unwrap_or_default())),
-        (Kind::Int, v) => Err(format!("must be an integer, not {}", describe(v))),
-        (Kind::Bool, Value::Bool(b)) => Ok(Val::Bool(*b)),
-        (Kind::Bool, v) => Err(format!("must be true, false or null, not {}", describe(v))),
-        (Kind::Str, Value::String(s)) => {
+        (Kind::Obj { .. } | Kind::Arr { .. }, _) | (_, Scalar::Null) => Ok(Val::Null),
+        (Kind::Int, Scalar::Int(i)) => Ok(Val::Int(i)),
+        (Kind::Int, v) => Err(format!("must be an integer, not {}", v.describe())),
+        (Kind::Bool, Scalar::Bool(b)) => Ok(Val::Bool(b)),
+        (Kind::Bool, v) => Err(format!("must be true, false or null, not {}", v.describe())),
+        (Kind::Str, Scalar::Str(s)) => {
             check_length(a, s)?;
             Ok(Val::Str(intern(s)))
         }
-        (Kind::Str, v) => Err(format!("must be a string, not {}", describe(v))),
-        (Kind::Utc, Value::String(s)) => parse_utc_timestamp(s).map(Val::Time).map_err(|_| {
+        (Kind::Str, v) => Err(format!("must be a string, not {}", v.describe())),
+        (Kind::Utc, Scalar::Str(s)) => parse_utc_timestamp(s).map(Val::Time).map_err(|_| {
             format!("must be a UTC timestamp written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\"")
         }),
-        (Kind::Local, Value::String(s)) => parse_timestamp(s).map(Val::Time).map_err(|e| match e {
+        (Kind::Local, Scalar::Str(s)) => parse_timestamp(s).map(Val::Time).map_err(|e| match e {
             TimestampError::HasZone => {
                 "is a local time of the device and must not carry a zone designator \
                  (Z, +02:00): send it as YYYY-MM-DDTHH:MM:SS"
@@ -68,9 +112,8 @@ pub fn json_value(
             }
         }),
         (Kind::Utc | Kind::Local, v) => {
-            Err(format!("must be a timestamp string, not {}", describe(v)))
+            Err(format!("must be a timestamp string, not {}", v.describe()))
         }
-        (Kind::Obj { .. } | Kind::Arr { .. }, _) => Ok(Val::Null),
     }
 }
 
@@ -185,12 +228,14 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
         }
     }
 
+    let refused: Vec<&'static str> = failed.iter().map(|&i| info.def.attrs[i].name).collect();
     let ctx = CheckCtx {
         state,
         info,
         vals: &vals,
         old: req.base,
         id: req.id,
+        refused: &refused,
     };
     let mut checks: Vec<String> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
     problems.sort_by_key(|(i, _)| *i);
@@ -266,15 +311,12 @@ fn check_value(
     if let Some(unique) = a.unique {
         let table = state.table(info.res());
         let slot = info.slot(a.name).unwrap_or_default();
-        let parent = match unique {
-            Unique::Partner => None,
-            Unique::Parent(p) => {
-                Some((info.slot(p).unwrap_or_default(), rules::get(info, vals, p)))
-            }
-        };
+        let parent = unique
+            .within
+            .map(|p| (info.slot(p).unwrap_or_default(), rules::get(info, vals, p)));
         let same_value = |other: &Val| match (other, v) {
-            (Val::Str(x), Val::Str(y)) => {
-                x.eq_ignore_ascii_case(y) || x.to_lowercase() == y.to_lowercase()
+            (Val::Str(x), Val::Str(y)) if unique.ignore_case => {
+                x.to_lowercase() == y.to_lowercase()
             }
             (x, y) => x == y,
         };
@@ -290,12 +332,17 @@ fn check_value(
                     && parent.as_ref().is_none_or(|(ps, pv)| &r.vals[*ps] == *pv)
             });
         if let Some((other, _)) = clash {
-            let within = match unique {
-                Unique::Partner => "among the partner's".to_string(),
-                Unique::Parent(p) => format!("within the same {p} among its"),
+            let within = match unique.within {
+                None => "among the partner's".to_string(),
+                Some(p) => format!("within the same {p} among its"),
+            };
+            let case = if unique.ignore_case {
+                " (ignoring case)"
+            } else {
+                ""
             };
             return Err(format!(
-                "{} {} is already used by {} {other}: it must be unique {within} {} (ignoring case).",
+                "{} {} is already used by {} {other}: it must be unique {within} {}{case}.",
                 a.name,
                 show(v),
                 info.key_name(),

@@ -224,6 +224,12 @@ where
             })
         }
         Route::Create(res) | Route::Update(res, _) => {
+            if let Route::Update(_, id) = route {
+                // the path's record before the content type (order of checks)
+                app.store
+                    .read(|s| engine::find(s, res, id, partner).map(|_| ()))
+                    .map_err(engine_error)?;
+            }
             body::check_content_type(req.headers())?;
             body_params(&params, &mut warnings);
             let (parts, incoming) = req.into_parts();
