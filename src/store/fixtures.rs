@@ -7,6 +7,7 @@
 //! stored values, so a large file never becomes one big JSON tree.
 
 use std::collections::HashSet;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,12 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use super::json_scan::{self, LineIndex, ScanError};
 use super::value::{ArcStr, Val};
 use super::{ApiKey, KeyKind, Record, State};
+use crate::api::schema::Attr;
 use crate::api::schema::{Res, ResourceInfo};
-use crate::api::validate::{describe, json_value};
+use crate::api::validate::{Scalar, describe, scalar_value};
+
+/// Slots of the string cache of a load (a power of two).
+const INTERN_SLOTS: usize = 1 << 16;
 
 /// The name of the API key file in a fixtures directory (and its member in a bundle).
 pub const APIKEYS: &str = "apikeys";
@@ -63,7 +68,7 @@ pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
     let mut loader = Loader {
         state: State::empty(),
         problems: Vec::new(),
-        interner: HashSet::new(),
+        interner: vec![None; INTERN_SLOTS],
         files: 0,
         incomplete: HashSet::new(),
     };
@@ -138,10 +143,15 @@ impl Text {
 /// Where things are in one text, for problem reports.
 struct Locator<'a> {
     text: &'a Text,
-    lines: LineIndex<'a>,
+    /// Built on the first problem only: most loads have none.
+    lines: std::cell::OnceCell<LineIndex<'a>>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn lines(&self) -> &LineIndex<'a> {
+        self.lines.get_or_init(|| LineIndex::new(&self.text.bytes))
+    }
+
     fn problem(
         &self,
         offset: usize,
@@ -149,7 +159,7 @@ impl Locator<'_> {
         attr: Option<&str>,
         message: String,
     ) -> Problem {
-        let (line, column) = self.lines.line_col(offset);
+        let (line, column) = self.lines().line_col(offset);
         Problem {
             file: self.text.label.clone(),
             line,
@@ -166,7 +176,7 @@ impl Locator<'_> {
 
     /// A serde_json error raised while parsing the slice starting at `base`.
     fn json_problem(&self, base: usize, e: &serde_json::Error, record: Option<String>) -> Problem {
-        let offset = self.lines.offset_of(base, e.line(), e.column());
+        let offset = self.lines().offset_of(base, e.line(), e.column());
         let mut msg = e.to_string();
         if let Some(i) = msg.find(" at line ") {
             msg.truncate(i);
@@ -190,7 +200,7 @@ struct Loader {
     state: State,
     problems: Vec<Problem>,
     /// Equal strings share one allocation (time zones, statuses, folders…).
-    interner: HashSet<ArcStr>,
+    interner: Vec<Option<ArcStr>>,
     files: usize,
     /// Collections that could not be read whole: references into them are
     /// not reported as missing (the problem is already reported).
@@ -250,11 +260,15 @@ impl Loader {
                 Ok(text) => {
                     self.files += 1;
                     let loc = Locator {
-                        lines: LineIndex::new(&text.bytes),
+                        lines: std::cell::OnceCell::new(),
                         text: &text,
                     };
                     match self.top_level_array(&loc) {
-                        Some(start) => self.load_collection(res, &loc, start),
+                        Some(start) => {
+                            // a bare array is the whole file; a List response's is not
+                            let whole = start == json_scan::skip_ws(&loc.text.bytes, 0);
+                            self.load_collection(res, &loc, start, whole);
+                        }
                         None => {
                             self.incomplete.insert(res);
                         }
@@ -284,7 +298,7 @@ impl Loader {
             Ok(text) => {
                 self.files += 1;
                 let loc = Locator {
-                    lines: LineIndex::new(&text.bytes),
+                    lines: std::cell::OnceCell::new(),
                     text: &text,
                 };
                 if let Some(start) = self.top_level_array(&loc) {
@@ -302,7 +316,7 @@ impl Loader {
         };
         self.files = 1;
         let loc = Locator {
-            lines: LineIndex::new(&text.bytes),
+            lines: std::cell::OnceCell::new(),
             text: &text,
         };
         let b = &text.bytes;
@@ -337,7 +351,7 @@ impl Loader {
         parts.sort_by_key(|(r, _)| *r);
         for (res, start) in parts {
             match self.records_array(&loc, start) {
-                Some(start) => self.load_collection(res, &loc, start),
+                Some(start) => self.load_collection(res, &loc, start, false),
                 None => {
                     self.incomplete.insert(res);
                 }
@@ -371,7 +385,11 @@ impl Loader {
             self.problems.push(p);
             return None;
         }
-        self.check_trailing(loc, start);
+        if loc.text.bytes[start] != b'[' {
+            // A pasted List response: its trailing text is checked here; a
+            // bare array's by the parser (see `load_collection`).
+            self.check_trailing(loc, start);
+        }
         self.records_array(loc, start)
     }
 
@@ -420,56 +438,72 @@ impl Loader {
         }
     }
 
+    /// Shares equal strings through a fixed-size, direct-mapped cache: values
+    /// that repeat (time zones, statuses, folders) are stored once, unique
+    /// ones (keys, names) pass through without growing a table.
     fn intern(&mut self, s: &str) -> ArcStr {
-        if let Some(a) = self.interner.get(s) {
-            return a.clone();
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let hash = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s);
+        let slot = &mut self.interner[(hash as usize) & (INTERN_SLOTS - 1)];
+        match slot {
+            Some(a) if a.as_str() == s => a.clone(),
+            _ => {
+                let a = ArcStr::from(s);
+                *slot = Some(a.clone());
+                a
+            }
         }
-        let a = ArcStr::from(s);
-        self.interner.insert(a.clone());
-        a
     }
 
-    fn load_collection(&mut self, res: Res, loc: &Locator, start: usize) {
+    /// Loads the records array at `start`; `whole_file` when nothing but
+    /// white space may follow it.
+    fn load_collection(&mut self, res: Res, loc: &Locator, start: usize, whole_file: bool) {
         let info = res.info();
         let b = &loc.text.bytes;
-        let items = match json_scan::array_items(b, start) {
-            Ok(items) => items,
-            Err(e) => {
-                self.incomplete.insert(res);
-                return self.problems.push(loc.scan_problem(e));
+        // Fast path: the whole array in one pass of the parser. Where anything
+        // is wrong, the located path below finds every problem's position.
+        let fast = {
+            let mut de = serde_json::Deserializer::from_slice(&b[start..]);
+            RecordsSeed { info, loader: self }
+                .deserialize(&mut de)
+                .ok()
+                .filter(|recs| recs.iter().all(|(_, problems)| problems.is_empty()))
+                .filter(|_| !whole_file || de.end().is_ok())
+        };
+        let records: Vec<(Option<usize>, Parsed)> = match fast {
+            Some(recs) => recs.into_iter().map(|p| (None, p)).collect(),
+            None => {
+                if whole_file {
+                    self.check_trailing(loc, start);
+                }
+                match self.parse_located(res, loc, start) {
+                    Some(recs) => recs,
+                    None => return,
+                }
             }
         };
+        // Record positions in the fast path, computed on the first problem.
+        let mut items: Option<Vec<(usize, usize)>> = None;
+        let mut position = |n: usize, known: Option<usize>| {
+            known.unwrap_or_else(|| {
+                let items = items
+                    .get_or_insert_with(|| json_scan::array_items(b, start).unwrap_or_default());
+                items.get(n).map_or(start, |(s, _)| *s)
+            })
+        };
         let key_name = info.key_name();
-        for (s, e) in items {
-            if b[s] != b'{' {
-                let p = loc.problem(
-                    s,
-                    None,
-                    None,
-                    format!("a record of {} must be a JSON object", res.name()),
-                );
-                self.problems.push(p);
-                continue;
-            }
-            let mut de = serde_json::Deserializer::from_slice(&b[s..e]);
-            let parsed = RecordSeed { info, loader: self }.deserialize(&mut de);
-            let (vals, attr_problems) = match parsed {
-                Ok(v) => v,
-                Err(err) => {
-                    self.problems.push(loc.json_problem(s, &err, None));
-                    self.incomplete.insert(res);
-                    continue;
-                }
-            };
+        for (n, (known, (vals, attr_problems))) in records.into_iter().enumerate() {
             let key = vals[info.key_slot].as_int();
             let record = key.map(|k| format!("{key_name} {k}"));
             let key_reported = attr_problems.iter().any(|(a, _)| a == key_name);
             for (attr, msg) in attr_problems {
+                let s = position(n, known);
                 let p = loc.problem(loc.attr_offset(s, &attr), record.clone(), Some(&attr), msg);
                 self.problems.push(p);
             }
             let Some(key) = key.filter(|k| *k > 0) else {
                 if !key_reported {
+                    let s = position(n, known);
                     let msg = format!(
                         "every record needs its primary key {key_name}, a positive integer"
                     );
@@ -484,11 +518,13 @@ impl Loader {
             };
             if self.state.table(res).rows.contains_key(&key) {
                 let msg = format!("{key_name} {key} appears more than once in {}", res.name());
-                self.problems.push(loc.problem(s, record, None, msg));
+                self.problems
+                    .push(loc.problem(position(n, known), record, None, msg));
                 continue;
             }
             if !info.def.history {
                 for (attr, msg) in self.check_references(info, &vals) {
+                    let s = position(n, known);
                     let p = loc.problem(loc.attr_offset(s, attr), record.clone(), Some(attr), msg);
                     self.problems.push(p);
                 }
@@ -499,6 +535,44 @@ impl Loader {
                 .insert(key, Record { vals, owner });
         }
         self.state.tables[res.index()].build_indexes(info);
+    }
+
+    /// Parses the records one by one from their scanned positions, so every
+    /// problem, syntax errors included, can be located and the rest still
+    /// parsed. `None` when the array itself cannot be scanned.
+    fn parse_located(
+        &mut self,
+        res: Res,
+        loc: &Locator,
+        start: usize,
+    ) -> Option<Vec<(Option<usize>, Parsed)>> {
+        let info = res.info();
+        let b = &loc.text.bytes;
+        let items = match json_scan::array_items(b, start) {
+            Ok(items) => items,
+            Err(e) => {
+                self.incomplete.insert(res);
+                self.problems.push(loc.scan_problem(e));
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (s, e) in items {
+            if b[s] != b'{' {
+                let msg = format!("a record of {} must be a JSON object", res.name());
+                self.problems.push(loc.problem(s, None, None, msg));
+                continue;
+            }
+            let mut de = serde_json::Deserializer::from_slice(&b[s..e]);
+            match (RecordSeed { info, loader: self }).deserialize(&mut de) {
+                Ok(parsed) => out.push((Some(s), parsed)),
+                Err(err) => {
+                    self.problems.push(loc.json_problem(s, &err, None));
+                    self.incomplete.insert(res);
+                }
+            }
+        }
+        Some(out)
     }
 
     /// References of a non-history record that name no loaded record.
@@ -651,6 +725,38 @@ impl Loader {
     }
 }
 
+/// Parses a whole array of records in one pass.
+struct RecordsSeed<'a> {
+    info: &'static ResourceInfo,
+    loader: &'a mut Loader,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
+    type Value = Vec<Parsed>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Parsed>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_> {
+    type Value = Vec<Parsed>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an array of records of {}", self.info.def.name)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Parsed>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(p) = seq.next_element_seed(RecordSeed {
+            info: self.info,
+            loader: &mut *self.loader,
+        })? {
+            out.push(p);
+        }
+        Ok(out)
+    }
+}
+
 /// Parses one record straight into stored values, collecting attribute
 /// problems instead of stopping at the first.
 struct RecordSeed<'a> {
@@ -679,7 +785,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         let mut vals = vec![Val::Null; info.slots.len()].into_boxed_slice();
         let mut seen = vec![false; info.def.attrs.len()];
         let mut problems = Vec::new();
-        while let Some(found) = map.next_key_seed(KeySeed(info))? {
+        let mut guess = 0; // attributes usually come in table order
+        while let Some(found) = map.next_key_seed(KeySeed { info, guess })? {
             let i = match found {
                 Ok(i) => i,
                 Err(name) => {
@@ -692,6 +799,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                     continue;
                 }
             };
+            guess = i + 1;
             let a = &info.def.attrs[i];
             if std::mem::replace(&mut seen[i], true) {
                 map.next_value::<IgnoredAny>()?;
@@ -705,8 +813,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 map.next_value::<IgnoredAny>()?; // embedded objects and child arrays are ignored
                 continue;
             };
-            let value: serde_json::Value = map.next_value()?;
-            match json_value(a, &value, &mut |t| self.loader.intern(t)) {
+            let loader = &mut *self.loader;
+            match map.next_value_seed(ScalarSeed { attr: a, loader })? {
                 Ok(v) => vals[slot] = v,
                 Err(msg) => problems.push((a.name.to_string(), msg)),
             }
@@ -715,9 +823,72 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
     }
 }
 
+/// Converts one attribute value as the parser reads it, without building a
+/// JSON value: strings are interned straight from the input.
+struct ScalarSeed<'a> {
+    attr: &'static Attr,
+    loader: &'a mut Loader,
+}
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed<'_> {
+    type Value = Result<Val, String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl ScalarSeed<'_> {
+    fn convert(self, v: Scalar) -> Result<Val, String> {
+        let loader = self.loader;
+        scalar_value(self.attr, v, &mut |t| loader.intern(t))
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed<'_> {
+    type Value = Result<Val, String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(self.convert(Scalar::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(self.convert(Scalar::Null))
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(self.convert(Scalar::Bool(b)))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(self.convert(Scalar::Int(i)))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(self.convert(match i64::try_from(u) {
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::Other(u.to_string()),
+        }))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(self.convert(Scalar::Other(f.to_string())))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(self.convert(Scalar::Str(s)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.convert(Scalar::Other("an array".into())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(self.convert(Scalar::Other("an object".into())))
+    }
+}
+
 /// Looks an attribute name up without allocating: the attribute's index, or
-/// the unknown name.
-struct KeySeed(&'static ResourceInfo);
+/// the unknown name. `guess` is the attribute expected next.
+struct KeySeed {
+    info: &'static ResourceInfo,
+    guess: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Result<usize, String>;
@@ -732,8 +903,17 @@ impl Visitor<'_> for KeySeed {
         f.write_str("an attribute name")
     }
     fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        if self
+            .info
+            .def
+            .attrs
+            .get(self.guess)
+            .is_some_and(|a| a.name == name)
+        {
+            return Ok(Ok(self.guess));
+        }
         Ok(self
-            .0
+            .info
             .by_name
             .get(name)
             .copied()

@@ -101,6 +101,8 @@ pub async fn run(store: Store) {
     };
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let mut watcher: Option<RecommendedWatcher> = None;
+    // The directory watched: a directory renamed over it is a new one.
+    let mut watched_id = None;
     let mut lost = false;
     let mut retry = tokio::time::interval(RETRY);
     loop {
@@ -108,6 +110,7 @@ pub async fn run(store: Store) {
             match start_watcher(&dir, &source, bundle, tx.clone()) {
                 Ok(w) => {
                     watcher = Some(w);
+                    watched_id = dir_id(&dir);
                     store.set_watching(true, None);
                     tracing::info!(path = %dir.display(), "watching the fixtures for changes");
                     if lost {
@@ -141,9 +144,27 @@ pub async fn run(store: Store) {
                     let msg = format!("the fixtures directory {} no longer exists", dir.display());
                     tracing::warn!("{msg}; serving the last good data and waiting for it to come back");
                     store.set_watching(false, Some(msg));
+                } else if watcher.is_some() && dir_id(&dir) != watched_id {
+                    tracing::info!(path = %dir.display(), "the fixtures directory was replaced; watching the new one");
+                    watcher = None;
+                    lost = true; // re-watch, then reload what the new directory holds
                 }
             }
         }
+    }
+}
+
+/// Identifies a directory (device and inode), to notice one replaced by a
+/// rename while the old one is watched.
+fn dir_id(dir: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        dir.is_dir().then_some((0, 0))
     }
 }
 
