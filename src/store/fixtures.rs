@@ -74,8 +74,17 @@ pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
     };
     if path.is_dir() {
         loader.load_dir(path);
-    } else {
+    } else if path.exists() {
         loader.load_bundle(path);
+    } else {
+        loader.problems.push(Problem {
+            file: path.display().to_string(),
+            line: 1,
+            column: 1,
+            record: None,
+            attr: None,
+            message: "no such fixtures directory or bundle file".into(),
+        });
     }
     if !loader.problems.is_empty() {
         return Err(loader.problems);
