@@ -6,4 +6,5 @@ pub mod render;
 pub mod resources;
 pub mod rules;
 pub mod schema;
+pub mod simulate;
 pub mod validate;

@@ -118,6 +118,16 @@ pub fn admin(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> 
     }
 }
 
+/// The partner of the request's key, if it carries a known partner key (for
+/// matching fault rules before authentication answers).
+pub fn partner_of(state: &State, headers: &HeaderMap) -> Option<i64> {
+    let key = api_key(headers).ok()?;
+    match find_key(state, &key)? {
+        KeyKind::Partner { partner_id, .. } => Some(*partner_id),
+        KeyKind::Admin => None,
+    }
+}
+
 /// Authenticates any known key (for paths that are neither /api/ nor /_sandbox/).
 pub fn any(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let key = api_key(headers)?;

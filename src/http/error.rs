@@ -10,6 +10,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub errors: Vec<String>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// A body given as is instead of `{"errors": [...]}` (a fault rule's).
+    pub raw_body: Option<Vec<u8>>,
 }
 
 /// The realm of the Basic challenge.
@@ -21,6 +23,17 @@ impl ApiError {
             status,
             errors: vec![message.into()],
             headers: Vec::new(),
+            raw_body: None,
+        }
+    }
+
+    /// One status with several sentences (validation).
+    pub fn many(status: StatusCode, errors: Vec<String>) -> ApiError {
+        ApiError {
+            status,
+            errors,
+            headers: Vec::new(),
+            raw_body: None,
         }
     }
 
@@ -70,6 +83,9 @@ impl ApiError {
 
     /// `{"errors": [...]}`
     pub fn body(&self) -> Vec<u8> {
+        if let Some(raw) = &self.raw_body {
+            return raw.clone();
+        }
         serde_json::to_vec(&serde_json::json!({ "errors": self.errors })).unwrap_or_default()
     }
 }

@@ -2,7 +2,6 @@
 //! response, with one access-log line per request. Every failure becomes a
 //! 4xx/5xx response: returning `Err` to hyper would abort the connection.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -18,7 +17,10 @@ use super::route::{self, Area, Route};
 use crate::api::engine::{self, EngineError, WriteCtx};
 use crate::api::rules::ViewCtx;
 use crate::config::Settings;
+use crate::sandbox::faults::{Decision, Faults};
+use crate::sandbox::journal::{self, Journal};
 use crate::store::Store;
+use crate::store::value::format_timestamp;
 
 /// The response body type of every answer.
 pub type Body = Full<Bytes>;
@@ -36,6 +38,10 @@ pub const DEFAULT_PAGE_SIZE: u64 = 25;
 pub struct App {
     pub store: Store,
     pub settings: Settings,
+    /// The last `--journal` requests to /api/.
+    pub journal: Journal,
+    /// The active fault rules.
+    pub faults: Faults,
     /// The id of the next request (`X-Request-Id`).
     next_request_id: AtomicU64,
 }
@@ -44,6 +50,8 @@ impl App {
     pub fn new(store: Store, settings: Settings) -> Arc<App> {
         Arc::new(App {
             store,
+            journal: Journal::new(settings.journal),
+            faults: Faults::default(),
             settings,
             next_request_id: AtomicU64::new(1),
         })
@@ -70,8 +78,23 @@ impl Reply {
     }
 }
 
-/// Handles one request. Never fails: every problem is an error response.
-pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Body>, Infallible>
+/// The error that makes hyper close the connection without an answer: the
+/// only way a request "fails" (a `close` fault rule).
+#[derive(Debug)]
+pub struct CloseConnection;
+
+impl std::fmt::Display for CloseConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed by a sandbox fault rule")
+    }
+}
+
+impl std::error::Error for CloseConnection {}
+
+/// Handles one request: faults (for /api/), then the pipeline, then the
+/// journal (for /api/) and the access log. Every problem is an error
+/// response; only a `close` fault ends the connection instead.
+pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Body>, CloseConnection>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -80,38 +103,82 @@ where
     let request_id = app.next_request_id.fetch_add(1, Ordering::Relaxed);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let area = route::area(&path);
     let mut principal = None;
-    let result = dispatch(&app, req, &mut principal).await;
-    let mut response = match result {
+    let mut request_body = None;
+
+    let (fault, key_partner) = if area == Area::Api {
+        app.fault_for(&req).await
+    } else {
+        (None, None)
+    };
+    let result = match fault {
+        Some(Fault::Close) => {
+            app.journal_entry(
+                request_id,
+                &method,
+                &path,
+                query,
+                key_partner,
+                0,
+                started,
+                None,
+                None,
+            );
+            tracing::info!(target: "cleverfox_sandbox::access", request_id, method = %method, path = %path,
+                status = 0, "request: connection closed by a fault rule");
+            return Err(CloseConnection);
+        }
+        Some(Fault::Respond(e)) => Err(e),
+        None => dispatch(&app, req, &mut principal, &mut request_body).await,
+    };
+    let (status, body, mut headers) = match result {
         Ok(reply) => {
-            let mut r = json_response(reply.status, reply.body);
-            for w in &reply.warnings {
-                r.headers_mut().append(X_SANDBOX_WARNING, header_value(w));
-            }
-            for (name, value) in reply.headers {
-                r.headers_mut().append(name, value);
-            }
-            r
+            let mut headers = reply.headers;
+            headers.extend(
+                reply
+                    .warnings
+                    .iter()
+                    .map(|w| (HeaderName::from_static(X_SANDBOX_WARNING), header_value(w))),
+            );
+            (reply.status, reply.body, headers)
         }
         Err(e) => {
-            let mut r = json_response(e.status, e.body());
-            for (name, value) in e.headers {
-                r.headers_mut().append(name, value);
-            }
-            r
+            let body = e.body();
+            (e.status, body, e.headers)
         }
     };
-    response.headers_mut().insert(
+    headers.push((
         HeaderName::from_static(X_REQUEST_ID),
         HeaderValue::from(request_id),
-    );
+    ));
     if let Some(summary) = app.store.fixture_error_summary() {
-        response.headers_mut().insert(
+        headers.push((
             HeaderName::from_static(X_SANDBOX_FIXTURE_ERROR),
             header_value(&summary),
+        ));
+    }
+    let partner = principal.and_then(Principal::partner_id).or(key_partner);
+    if area == Area::Api {
+        let response_body = Some(journal::cut_text(&body));
+        let request_body = request_body.as_deref().and_then(journal::keep_body);
+        app.journal_entry(
+            request_id,
+            &method,
+            &path,
+            query,
+            partner,
+            status.as_u16(),
+            started,
+            request_body,
+            response_body,
         );
     }
-    let partner = principal.and_then(Principal::partner_id);
+    let mut response = json_response(status, body);
+    for (name, value) in headers {
+        response.headers_mut().append(name, value);
+    }
     tracing::info!(
         target: "cleverfox_sandbox::access",
         request_id,
@@ -123,6 +190,78 @@ where
         "request"
     );
     Ok(response)
+}
+
+/// What a fault rule does to a request instead of serving it.
+enum Fault {
+    Respond(ApiError),
+    Close,
+}
+
+impl App {
+    /// Applies the fault rules to an /api/ request (after their delay);
+    /// also returns the partner of the request's key, if any.
+    async fn fault_for<B>(&self, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
+        let generation = self.store.generation();
+        if self.faults.file_generation() != generation {
+            let rules = self.store.read(|s| s.faults.clone());
+            self.faults.replace_file_rules(generation, rules);
+        }
+        let partner = self.store.read(|s| auth::partner_of(s, req.headers()));
+        let decision = self
+            .faults
+            .decide(req.method().as_str(), req.uri().path(), partner);
+        let (delay, fault) = match decision {
+            Decision::Serve { delay } => (delay, None),
+            Decision::Close { delay } => (delay, Some(Fault::Close)),
+            Decision::Respond {
+                delay,
+                status,
+                body,
+                retry_after,
+            } => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let mut e = ApiError::new(status, String::new());
+                e.raw_body = Some(serde_json::to_vec(&body).unwrap_or_default());
+                if let Some(secs) = retry_after {
+                    e = e.with_header(header::RETRY_AFTER, &secs.to_string());
+                }
+                (delay, Some(Fault::Respond(e)))
+            }
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        (fault, partner)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn journal_entry(
+        &self,
+        id: u64,
+        method: &http::Method,
+        path: &str,
+        query: Option<String>,
+        partner_id: Option<i64>,
+        status: u16,
+        started: Instant,
+        request_body: Option<String>,
+        response_body: Option<String>,
+    ) {
+        self.journal.push(journal::Entry {
+            id,
+            time: format_timestamp(self.store.clock().now_ms()),
+            method: method.to_string(),
+            path: path.to_string(),
+            query,
+            partner_id,
+            status,
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            request_body,
+            response_body,
+        });
+    }
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
@@ -152,6 +291,7 @@ async fn dispatch<B>(
     app: &App,
     req: Request<B>,
     principal: &mut Option<Principal>,
+    request_body: &mut Option<Bytes>,
 ) -> Result<Reply, ApiError>
 where
     B: hyper::body::Body<Data = Bytes>,
@@ -166,7 +306,7 @@ where
     })?;
     *principal = Some(who);
     match (area, who) {
-        (Area::Api, Principal::Partner(partner)) => api(app, req, partner).await,
+        (Area::Api, Principal::Partner(partner)) => api(app, req, partner, request_body).await,
         (Area::Sandbox, Principal::Admin) => crate::sandbox::handle(app, req).await,
         _ => Err(ApiError::not_found(format!("No such resource: {path}."))),
     }
@@ -180,7 +320,12 @@ pub fn view(app: &App) -> ViewCtx {
     }
 }
 
-async fn api<B>(app: &App, req: Request<B>, partner: i64) -> Result<Reply, ApiError>
+async fn api<B>(
+    app: &App,
+    req: Request<B>,
+    partner: i64,
+    request_body: &mut Option<Bytes>,
+) -> Result<Reply, ApiError>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -240,6 +385,7 @@ where
                 app.settings.body_read_timeout,
             )
             .await?;
+            *request_body = Some(bytes.clone());
             let input = body::parse_object(&bytes)?;
             let ctx = write_ctx(app, view);
             let w = app
@@ -286,11 +432,7 @@ fn write_ctx(app: &App, view: ViewCtx) -> WriteCtx {
 fn engine_error(e: EngineError) -> ApiError {
     match e {
         EngineError::NotFound(_) => ApiError::not_found(e.to_string()),
-        EngineError::Invalid(errors) => ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            headers: Vec::new(),
-        },
+        EngineError::Invalid(errors) => ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors),
         EngineError::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, m),
         EngineError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
     }
@@ -349,11 +491,7 @@ fn paging(params: &[(String, String)], warnings: &mut Vec<String>) -> Result<(u6
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError {
-            status: StatusCode::BAD_REQUEST,
-            errors,
-            headers: Vec::new(),
-        });
+        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
     }
     if page_size > MAX_PAGE_SIZE {
         warnings.push(format!("PageSize {page_size} was served as {MAX_PAGE_SIZE}, the largest page the sandbox serves."));

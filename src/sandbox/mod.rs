@@ -1,14 +1,74 @@
 //! The sandbox control API under `/_sandbox/` (API.md section 8), for admin
 //! keys only: what a tester needs and the real API cannot give.
 
+pub mod faults;
+pub mod journal;
+
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
+use crate::api::engine::{EngineError, WriteCtx};
+use crate::api::simulate::{self, Outcome};
 use crate::http::body;
 use crate::http::error::ApiError;
 use crate::http::service::{App, Reply};
+use crate::store::faults::FaultRule;
 use crate::store::value::{format_timestamp, parse_utc_timestamp};
+use crate::store::{fixtures, snapshot, watch};
+
+/// Largest bundle `PUT /_sandbox/snapshot` accepts.
+pub const MAX_SNAPSHOT: usize = 1 << 30;
+
+/// The control endpoints, for 404 and 405 answers.
+enum Endpoint {
+    Health,
+    Reset,
+    Snapshot,
+    Requests,
+    Clock,
+    JobRun(i64),
+    Outbox,
+    Faults,
+    Fault(u64),
+}
+
+impl Endpoint {
+    fn parse(rest: &str) -> Option<Endpoint> {
+        let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+        Some(match parts.as_slice() {
+            ["health"] => Endpoint::Health,
+            ["reset"] => Endpoint::Reset,
+            ["snapshot"] => Endpoint::Snapshot,
+            ["requests"] => Endpoint::Requests,
+            ["clock"] => Endpoint::Clock,
+            ["jobs", job, "run"] if digits(job) => {
+                Endpoint::JobRun(job.parse().ok().filter(|&j: &i64| j > 0)?)
+            }
+            ["outbox"] => Endpoint::Outbox,
+            ["faults"] => Endpoint::Faults,
+            ["faults", f] if digits(f) => Endpoint::Fault(f.parse().ok()?),
+            _ => return None,
+        })
+    }
+
+    fn allow(&self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Health => &["GET"],
+            Endpoint::Reset | Endpoint::JobRun(_) => &["POST"],
+            Endpoint::Snapshot => &["GET", "PUT"],
+            Endpoint::Requests | Endpoint::Outbox => &["GET", "DELETE"],
+            Endpoint::Clock => &["GET", "POST"],
+            Endpoint::Faults => &["GET", "POST", "DELETE"],
+            Endpoint::Fault(_) => &["DELETE"],
+        }
+    }
+}
+
+fn json_reply(v: Value) -> Reply {
+    Reply::ok(serde_json::to_vec(&v).unwrap_or_default())
+}
 
 /// Routes a control API request (already authenticated as admin).
 pub async fn handle<B>(app: &App, req: Request<B>) -> Result<Reply, ApiError>
@@ -16,31 +76,230 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let path = req.uri().path().to_owned();
     let rest = path.strip_prefix("/_sandbox").unwrap_or("");
+    let endpoint = Endpoint::parse(rest)
+        .ok_or_else(|| ApiError::not_found(format!("No such control endpoint: {path}.")))?;
     let method = req.method().clone();
-    match (rest, &method) {
-        ("/health", &Method::GET) => Ok(Reply::ok(health(app))),
-        ("/health", _) => Err(ApiError::method_not_allowed(&method, &["GET"])),
-        ("/clock", &Method::GET) => Ok(Reply::ok(clock_body(app))),
-        ("/clock", &Method::POST) => {
-            let (parts, incoming) = req.into_parts();
-            let bytes = body::read_limited(
-                &parts.headers,
-                incoming,
-                app.settings.max_body,
-                app.settings.body_read_timeout,
-            )
-            .await?;
-            let input = body::parse_object(&bytes)?;
-            move_clock(app, &input)?;
+    if !endpoint.allow().contains(&method.as_str()) {
+        return Err(ApiError::method_not_allowed(&method, endpoint.allow()));
+    }
+    let query = req.uri().query().map(str::to_owned);
+    let (parts, incoming) = req.into_parts();
+    let limit = match endpoint {
+        Endpoint::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
+        _ => app.settings.max_body,
+    };
+    let bytes = if matches!(method, Method::POST | Method::PUT) {
+        body::read_limited(
+            &parts.headers,
+            incoming,
+            limit,
+            app.settings.body_read_timeout,
+        )
+        .await?
+    } else {
+        Bytes::new()
+    };
+    let object = || -> Result<serde_json::Map<String, Value>, ApiError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Ok(serde_json::Map::new())
+        } else {
+            body::parse_object(&bytes)
+        }
+    };
+    match (endpoint, method) {
+        (Endpoint::Health, _) => Ok(Reply::ok(health(app))),
+        (Endpoint::Clock, Method::GET) => Ok(Reply::ok(clock_body(app))),
+        (Endpoint::Clock, _) => {
+            move_clock(app, &object()?)?;
             Ok(Reply::ok(clock_body(app)))
         }
-        ("/clock", _) => Err(ApiError::method_not_allowed(&method, &["GET", "POST"])),
-        _ => Err(ApiError::not_found(format!(
-            "No such control endpoint: {path}."
-        ))),
+        (Endpoint::Reset, _) => {
+            let store = app.store.clone();
+            let loaded = tokio::task::spawn_blocking(move || watch::reload(&store))
+                .await
+                .map_err(ApiError::internal)?;
+            loaded_reply(app, loaded)
+        }
+        (Endpoint::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
+        (Endpoint::Snapshot, _) => {
+            let store = app.store.clone();
+            let now = store.clock().now_ms();
+            let loaded = tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
+                let (files, records) = (loaded.files, loaded.records);
+                let discarded = store.swap_in(loaded.state);
+                Ok(watch::Reloaded {
+                    files,
+                    records,
+                    millis: started.elapsed().as_millis(),
+                    discarded,
+                })
+            })
+            .await
+            .map_err(ApiError::internal)?;
+            loaded_reply(app, loaded)
+        }
+        (Endpoint::Requests, Method::GET) => {
+            let filter = requests_filter(query.as_deref())?;
+            Ok(json_reply(json!({ "data": app.journal.list(&filter) })))
+        }
+        (Endpoint::Requests, _) => {
+            app.journal.clear();
+            Ok(json_reply(json!({ "data": [] })))
+        }
+        (Endpoint::Outbox, Method::GET) => {
+            let mails: Vec<Value> = app
+                .store
+                .outbox()
+                .list()
+                .into_iter()
+                .map(|m| {
+                    json!({"id": m.id, "time": format_timestamp(m.time_ms), "to": m.to, "cc": m.cc,
+                           "bcc": m.bcc, "subject": m.subject, "body": m.body})
+                })
+                .collect();
+            Ok(json_reply(json!({ "data": mails })))
+        }
+        (Endpoint::Outbox, _) => {
+            app.store.outbox().clear();
+            Ok(json_reply(json!({ "data": [] })))
+        }
+        (Endpoint::Faults, Method::GET) => Ok(json_reply(json!({ "data": app.faults.list() }))),
+        (Endpoint::Faults, Method::POST) => {
+            let rule = FaultRule::parse(&Value::Object(object()?))
+                .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
+            let mut reply = json_reply(app.faults.add(rule));
+            reply.status = StatusCode::CREATED;
+            Ok(reply)
+        }
+        (Endpoint::Faults, _) => {
+            app.faults.clear();
+            Ok(json_reply(json!({ "data": [] })))
+        }
+        (Endpoint::Fault(id), _) => {
+            if app.faults.remove(id) {
+                Ok(json_reply(json!({ "data": app.faults.list() })))
+            } else {
+                Err(ApiError::not_found(format!("There is no fault rule {id}.")))
+            }
+        }
+        (Endpoint::JobRun(job), _) => run_job(app, job, &object()?),
     }
+}
+
+/// Answers a reset or a snapshot load: what was loaded, or every problem
+/// (nothing swapped in).
+fn loaded_reply(
+    app: &App,
+    loaded: Result<watch::Reloaded, Vec<fixtures::Problem>>,
+) -> Result<Reply, ApiError> {
+    match loaded {
+        Ok(r) => {
+            let counts: serde_json::Map<String, Value> = app
+                .store
+                .read(|s| s.counts())
+                .into_iter()
+                .map(|(res, n)| (res.name().to_string(), json!(n)))
+                .collect();
+            Ok(json_reply(json!({
+                "files": r.files,
+                "records": r.records,
+                "discarded_api_changes": r.discarded,
+                "counts": counts,
+            })))
+        }
+        Err(problems) => Err(ApiError::many(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            problems.iter().map(ToString::to_string).collect(),
+        )),
+    }
+}
+
+/// The whole state as a bundle, the fault rules as its `sandbox`.
+fn snapshot(app: &App) -> Vec<u8> {
+    let rules = app.faults.rules();
+    let sandbox = (!rules.is_empty())
+        .then(|| serde_json::to_vec(&json!({ "faults": rules })).unwrap_or_default());
+    app.store
+        .read(|s| snapshot::write_bundle(s, sandbox.as_deref()))
+}
+
+fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
+    let mut f = journal::Filter::default();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "method" => f.method = Some(v.into_owned()),
+            "path" => f.path = Some(v.into_owned()),
+            "status" => {
+                f.status = Some(v.parse().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "status must be a status code such as 422, not '{v}'."
+                    ))
+                })?)
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "'{other}' is not a filter of the request journal (method, path, status)."
+                )));
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// `POST /_sandbox/jobs/{JobId}/run` with `{"JobStatus": …, "ErrorMessages": …}`.
+fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Result<Reply, ApiError> {
+    let mut errors = Vec::new();
+    for k in input
+        .keys()
+        .filter(|k| *k != "JobStatus" && *k != "ErrorMessages")
+    {
+        errors.push(format!(
+            "{k} is not an attribute of a job run (JobStatus, ErrorMessages)."
+        ));
+    }
+    let outcome = match input.get("JobStatus") {
+        Some(Value::String(s)) => Outcome::parse(s),
+        _ => None,
+    };
+    if outcome.is_none() {
+        errors.push("JobStatus must be one of Completed, Failed, Missed.".into());
+    }
+    let messages = match input.get("ErrorMessages") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            errors.push(format!("ErrorMessages must be a string, not {v}."));
+            None
+        }
+    };
+    let Some(outcome) = outcome.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors));
+    };
+    let view = crate::http::service::view(app);
+    let ctx = WriteCtx {
+        now_ms: view.now_ms,
+        strict: false,
+        view,
+    };
+    let run = app
+        .store
+        .write(|s| simulate::run_job(s, &ctx, job, outcome, messages))
+        .map_err(|e| match e {
+            EngineError::NotFound(what) => ApiError::not_found(format!("{what} does not exist.")),
+            other => ApiError::new(StatusCode::CONFLICT, other.to_string()),
+        })?;
+    app.store.outbox().push(run.mails);
+    let mut reply = Reply::ok(run.body);
+    reply.status = StatusCode::CREATED;
+    reply.headers.push((
+        http::header::LOCATION,
+        crate::http::service::header_value(&format!("/api/logs/{}", run.log_id)),
+    ));
+    Ok(reply)
 }
 
 /// `GET /_sandbox/health`: what is loaded, whether the fixtures are

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
+use super::faults::FaultRule;
 use super::json_scan::{self, LineIndex, ScanError};
 use super::value::{ArcStr, Val};
 use super::{ApiKey, KeyKind, Record, State};
@@ -65,13 +66,7 @@ pub struct Loaded {
 /// Loads and checks the fixtures at `path` (a directory or a bundle file).
 /// `now_ms` stamps the state's `loaded_at`.
 pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
-    let mut loader = Loader {
-        state: State::empty(),
-        problems: Vec::new(),
-        interner: vec![None; INTERN_SLOTS],
-        files: 0,
-        incomplete: HashSet::new(),
-    };
+    let mut loader = Loader::new();
     if path.is_dir() {
         loader.load_dir(path);
     } else if path.exists() {
@@ -86,18 +81,46 @@ pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
             message: "no such fixtures directory or bundle file".into(),
         });
     }
-    if !loader.problems.is_empty() {
-        return Err(loader.problems);
+    loader.finish(now_ms)
+}
+
+/// Loads and checks a bundle received as bytes (`PUT /_sandbox/snapshot`);
+/// `label` names it in problems.
+pub fn load_bundle_bytes(label: &str, bytes: Vec<u8>, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
+    let mut loader = Loader::new();
+    loader.load_bundle_text(Text {
+        label: label.to_string(),
+        bytes,
+    });
+    loader.finish(now_ms)
+}
+
+impl Loader {
+    fn new() -> Loader {
+        Loader {
+            state: State::empty(),
+            problems: Vec::new(),
+            interner: vec![None; INTERN_SLOTS],
+            files: 0,
+            incomplete: HashSet::new(),
+        }
     }
-    let mut state = loader.state;
-    state.loaded_at = now_ms;
-    seed_tokens(&mut state);
-    let records = state.tables.iter().map(|t| t.rows.len()).sum();
-    Ok(Loaded {
-        state,
-        files: loader.files,
-        records,
-    })
+
+    fn finish(self, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
+        let loader = self;
+        if !loader.problems.is_empty() {
+            return Err(loader.problems);
+        }
+        let mut state = loader.state;
+        state.loaded_at = now_ms;
+        seed_tokens(&mut state);
+        let records = state.tables.iter().map(|t| t.rows.len()).sum();
+        Ok(Loaded {
+            state,
+            files: loader.files,
+            records,
+        })
+    }
 }
 
 /// Tokens stored in loaded records stay used for the window after the
@@ -289,6 +312,21 @@ impl Loader {
                 }
             }
         }
+        let sandbox = dir.join(format!("{SANDBOX}.json"));
+        if sandbox.exists() {
+            match Text::read(&sandbox) {
+                Ok(text) => {
+                    self.files += 1;
+                    let loc = Locator {
+                        lines: std::cell::OnceCell::new(),
+                        text: &text,
+                    };
+                    let start = json_scan::skip_ws(&text.bytes, 0);
+                    self.load_sandbox(&loc, start);
+                }
+                Err(p) => self.problems.push(p),
+            }
+        }
         let path = dir.join(format!("{APIKEYS}.json"));
         if !path.exists() {
             self.problems.push(Problem {
@@ -319,10 +357,13 @@ impl Loader {
     }
 
     fn load_bundle(&mut self, path: &Path) {
-        let text = match Text::read(path) {
-            Ok(t) => t,
-            Err(p) => return self.problems.push(p),
-        };
+        match Text::read(path) {
+            Ok(t) => self.load_bundle_text(t),
+            Err(p) => self.problems.push(p),
+        }
+    }
+
+    fn load_bundle_text(&mut self, text: Text) {
         self.files = 1;
         let loc = Locator {
             lines: std::cell::OnceCell::new(),
@@ -345,13 +386,16 @@ impl Loader {
         };
         self.check_trailing(&loc, start);
         let mut keys = None;
+        let mut sandbox = None;
         let mut parts: Vec<(Res, usize)> = Vec::new();
         for m in &members {
             if let Some(res) = Res::ALL.into_iter().find(|r| r.name() == m.key) {
                 parts.push((res, m.value.0));
             } else if m.key == APIKEYS {
                 keys = Some(m.value.0);
-            } else if m.key != SANDBOX {
+            } else if m.key == SANDBOX {
+                sandbox = Some(m.value.0);
+            } else {
                 let msg = format!("\"{}\" is not a collection of the API", m.key);
                 self.problems
                     .push(loc.problem(m.key_offset, None, None, msg));
@@ -365,6 +409,9 @@ impl Loader {
                     self.incomplete.insert(res);
                 }
             }
+        }
+        if let Some(start) = sandbox {
+            self.load_sandbox(&loc, start);
         }
         match keys.and_then(|s| self.records_array(&loc, s)) {
             Some(s) => self.load_keys(&loc, s),
@@ -616,6 +663,58 @@ impl Loader {
             }
         }
         out
+    }
+
+    /// `sandbox.json` (or a bundle's `sandbox`): `{"faults": [rules]}`.
+    fn load_sandbox(&mut self, loc: &Locator, start: usize) {
+        let b = &loc.text.bytes;
+        let members = match json_scan::object_members(b, start) {
+            Ok(m) => m,
+            Err(e) => {
+                let msg = format!("expected {{\"faults\": [rules]}}: {}", e.message);
+                return self.problems.push(loc.problem(e.offset, None, None, msg));
+            }
+        };
+        for m in members {
+            if m.key != "faults" {
+                let msg = format!(
+                    "\"{}\" is not a sandbox setting (expected \"faults\")",
+                    m.key
+                );
+                self.problems
+                    .push(loc.problem(m.key_offset, None, None, msg));
+                continue;
+            }
+            let items = match json_scan::array_items(b, m.value.0) {
+                Ok(items) => items,
+                Err(e) => {
+                    self.problems.push(loc.scan_problem(e));
+                    continue;
+                }
+            };
+            for (s, e) in items {
+                let value: serde_json::Value = match serde_json::from_slice(&b[s..e]) {
+                    Ok(v) => v,
+                    Err(err) => {
+                        self.problems.push(loc.json_problem(s, &err, None));
+                        continue;
+                    }
+                };
+                match FaultRule::parse(&value) {
+                    Ok(rule) => self.state.faults.push(rule),
+                    Err(errors) => {
+                        for msg in errors {
+                            self.problems.push(loc.problem(
+                                s,
+                                Some("fault rule".into()),
+                                None,
+                                msg,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn load_keys(&mut self, loc: &Locator, start: usize) {

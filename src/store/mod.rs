@@ -7,14 +7,17 @@
 //! old data or the new, never a mix.
 
 pub mod clock;
+pub mod faults;
 pub mod fixtures;
 pub mod json_scan;
 pub mod outbox;
+pub mod snapshot;
 pub mod value;
 pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::api::schema::{Res, ResourceInfo, Scope};
@@ -115,6 +118,8 @@ pub struct State {
     /// Successful writes through the API since this state was loaded (a
     /// reload reports how many it discarded).
     pub changes: u64,
+    /// The fault rules of `sandbox.json` (or the bundle's `sandbox`).
+    pub faults: Vec<faults::FaultRule>,
 }
 
 impl State {
@@ -125,6 +130,7 @@ impl State {
             loaded_at: 0,
             tokens: HashMap::new(),
             changes: 0,
+            faults: Vec::new(),
         }
     }
 
@@ -246,6 +252,9 @@ struct Shared {
     outbox: Outbox,
     /// Whether the fixtures are watched, and the last reload's problems.
     status: Mutex<ReloadStatus>,
+    /// Counts the states swapped in, so what derives from a state (the fault
+    /// rules of sandbox.json) can tell it changed.
+    generation: AtomicU64,
 }
 
 /// What health reports about reloading.
@@ -275,6 +284,7 @@ impl Store {
                 source,
                 outbox: Outbox::default(),
                 status: Mutex::new(ReloadStatus::default()),
+                generation: AtomicU64::new(1),
             }),
         }
     }
@@ -336,7 +346,22 @@ impl Store {
     /// Swaps in a new state; returns the old one (drop it outside any lock).
     pub fn replace(&self, new: State) -> State {
         let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        self.shared.generation.fetch_add(1, Ordering::Relaxed);
         std::mem::replace(&mut *guard, new)
+    }
+
+    /// Swaps in a state that loaded cleanly, clears the last reload's
+    /// problems, and drops the old state outside the lock; returns how many
+    /// API changes the old state held (now discarded).
+    pub fn swap_in(&self, state: State) -> u64 {
+        let old = self.replace(state);
+        self.set_fixture_error(None);
+        old.changes
+    }
+
+    /// Changes whenever a new state is swapped in.
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Relaxed)
     }
 
     pub fn clock(&self) -> &Clock {

@@ -38,15 +38,13 @@ pub fn reload(store: &Store) -> Result<Reloaded, Vec<Problem>> {
     let started = Instant::now();
     match fixtures::load(store.source(), store.clock().now_ms()) {
         Ok(loaded) => {
-            let old = store.replace(loaded.state);
+            let discarded = store.swap_in(loaded.state);
             let done = Reloaded {
                 files: loaded.files,
                 records: loaded.records,
                 millis: started.elapsed().as_millis(),
-                discarded: old.changes,
+                discarded,
             };
-            store.set_fixture_error(None);
-            drop(old); // outside the lock, on this blocking thread
             tracing::info!(
                 files = done.files,
                 records = done.records,
