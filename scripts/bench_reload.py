@@ -112,6 +112,9 @@ def main():
                   f"over {len(reloads)} reloads")
         print(f"peak resident memory (VmHWM, start-up and reloads): {rss_kib(proc.pid, 'VmHWM') // 1024} MiB; "
               f"now {rss_kib(proc.pid, 'VmRSS') // 1024} MiB")
+    except BaseException:
+        print("sandbox log (last lines):\n" + "".join(open(log.name).readlines()[-15:]), file=sys.stderr)
+        raise
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

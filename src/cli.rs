@@ -34,6 +34,18 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a fixtures directory or bundle; exits non-zero on any problem.
     Check(CheckArgs),
+    /// Print the OpenAPI 3.1 description of the API.
+    Openapi,
+    /// Write the Postman collection and environment.
+    Postman(PostmanArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PostmanArgs {
+    /// Directory to write cleverfox-sandbox.postman_collection.json and
+    /// cleverfox-sandbox.postman_environment.json into.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -159,6 +171,14 @@ fn init_logging(format: LogFormat) {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => check(&args),
+        Some(Command::Openapi) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::openapi::document()).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Some(Command::Postman(args)) => postman(&args),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -183,6 +203,31 @@ fn check(args: &CheckArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn postman(args: &PostmanArgs) -> ExitCode {
+    let files = [
+        (
+            "cleverfox-sandbox.postman_collection.json",
+            crate::postman::collection(),
+        ),
+        (
+            "cleverfox-sandbox.postman_environment.json",
+            crate::postman::environment(),
+        ),
+    ];
+    for (name, doc) in files {
+        let path = args.out.join(name);
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        if let Err(e) =
+            std::fs::create_dir_all(&args.out).and_then(|()| std::fs::write(&path, text))
+        {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
 }
 
 fn serve(args: ServeArgs) -> ExitCode {

@@ -21,6 +21,8 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod openapi;
+pub mod postman;
 pub mod sandbox;
 pub mod server;
 pub mod start;

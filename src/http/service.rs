@@ -42,6 +42,8 @@ pub struct App {
     pub journal: Journal,
     /// The active fault rules.
     pub faults: Faults,
+    /// /openapi.json and /postman.json.
+    documents: std::sync::OnceLock<Documents>,
     /// The id of the next request (`X-Request-Id`).
     next_request_id: AtomicU64,
 }
@@ -52,6 +54,7 @@ impl App {
             store,
             journal: Journal::new(settings.journal),
             faults: Faults::default(),
+            documents: std::sync::OnceLock::new(),
             settings,
             next_request_id: AtomicU64::new(1),
         })
@@ -198,7 +201,20 @@ enum Fault {
     Close,
 }
 
+/// The generated descriptions, built on first use.
+pub struct Documents {
+    pub openapi: Vec<u8>,
+    pub postman: Vec<u8>,
+}
+
 impl App {
+    pub fn documents(&self) -> &Documents {
+        self.documents.get_or_init(|| Documents {
+            openapi: serde_json::to_vec_pretty(&crate::openapi::document()).unwrap_or_default(),
+            postman: serde_json::to_vec_pretty(&crate::postman::collection()).unwrap_or_default(),
+        })
+    }
+
     /// Applies the fault rules to an /api/ request (after their delay);
     /// also returns the partner of the request's key, if any.
     async fn fault_for<B>(&self, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
@@ -299,6 +315,14 @@ where
 {
     let path = req.uri().path().to_owned();
     let area = route::area(&path);
+    // The published descriptions need no key.
+    if area == Area::Other && req.method() == http::Method::GET {
+        match path.as_str() {
+            "/openapi.json" => return Ok(Reply::ok(app.documents().openapi.clone())),
+            "/postman.json" => return Ok(Reply::ok(app.documents().postman.clone())),
+            _ => {}
+        }
+    }
     let who = app.store.read(|state| match area {
         Area::Api => auth::partner(state, req.headers()),
         Area::Sandbox => auth::admin(state, req.headers()),
