@@ -126,11 +126,10 @@ pub fn run_job(
     let local_now = local_time(now, &zone);
 
     let log_id = state.table(Res::Logs).next_id.max(1);
-    let duration_ms = spread(log_id, 40, 3 * 3600) * 1000;
-    let (started, completed) = match outcome {
-        Outcome::Missed => (local_now, None),
-        _ => (local_now - duration_ms, Some(local_now)),
-    };
+    // The run happens now: every local time it writes is the sandbox clock
+    // in the device's zone (API.md section 3).
+    let started = local_now;
+    let completed = (outcome != Outcome::Missed).then_some(local_now);
     let messages = error_messages.or(match outcome {
         Outcome::Completed => None,
         Outcome::Failed => {
