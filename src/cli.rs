@@ -36,8 +36,30 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the OpenAPI 3.1 description of the API.
     Openapi,
+    /// Record a live CleverFox account into a fixtures directory.
+    Record(RecordArgs),
     /// Write the Postman collection and environment.
     Postman(PostmanArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// The API's base URL.
+    #[arg(long, default_value = "https://cleverfoxbackup.com/api")]
+    pub upstream: String,
+    /// The partner's API key for the upstream (never written anywhere).
+    #[arg(long, env = "CLEVERFOX_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+    /// The fixtures directory to write (must not exist, or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Extra CA certificates (PEM) to trust besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Replace names, e-mail addresses, phone numbers, street addresses, folder
+    /// paths and file names with consistent fake values.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -179,6 +201,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Postman(args)) => postman(&args),
+        Some(Command::Record(args)) => record(&args),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -200,6 +223,50 @@ fn check(args: &CheckArgs) -> ExitCode {
                 eprintln!("{p}");
             }
             eprintln!("{}: {} problem(s)", args.fixtures.display(), problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn record(args: &RecordArgs) -> ExitCode {
+    use std::io::IsTerminal;
+    let opts = crate::record::RecordOptions {
+        upstream: args.upstream.clone(),
+        api_key: args.api_key.clone(),
+        out: args.out.clone(),
+        ca: args.ca.clone(),
+        redact: args.redact,
+        progress: if std::io::stderr().is_terminal() {
+            crate::record::Progress::Terminal
+        } else {
+            crate::record::Progress::Lines
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = std::time::Instant::now();
+    match runtime.block_on(crate::record::record(&opts)) {
+        Ok(counts) => {
+            let total: u64 = counts.iter().map(|(_, n)| n).sum();
+            println!(
+                "recorded {total} records into {} in {:.1} s{}; serve it with: cleverfox-sandbox --fixtures {}",
+                args.out.display(),
+                started.elapsed().as_secs_f64(),
+                if args.redact { " (redacted)" } else { "" },
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -23,6 +23,7 @@ pub mod config;
 pub mod http;
 pub mod openapi;
 pub mod postman;
+pub mod record;
 pub mod sandbox;
 pub mod server;
 pub mod start;

@@ -3,7 +3,7 @@
 //! documents. Attribute order is the vendor's.
 
 use super::rules;
-use super::schema::{Attr, Events, Res, Resource, Rule, Scope, Unique, Write};
+use super::schema::{Attr, Events, Redact, Res, Resource, Rule, Scope, Unique, Write};
 use super::schema::{arr, boolean, int, local, obj, op, string, utc};
 
 /// `Frequency` values; the vendor's list spells `Monthy`, and both spellings
@@ -14,7 +14,7 @@ pub const AUTHENTICATION_MODES: &[&str] = &["W", "S"];
 
 const ADDED_ON: Attr = utc("AddedOn").ro();
 const UPDATED_ON: Attr = utc("UpdatedOn").ro();
-const TOKEN: Attr = string("Token", 50);
+const TOKEN: Attr = string("Token", 50).redact(Redact::Drop);
 
 const PHONE: u32 = 20;
 
@@ -66,7 +66,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("PartnerId").key(),
             int("PlanTypeId").ro().refs(Res::PlanTypes),
             obj("PlanType", Res::PlanTypes, "PlanTypeId"),
-            string("Name", 100).req(),
+            string("Name", 100).req().redact(Redact::Organisation),
             string("ApplicationId", 25),
             boolean("IsInactive"),
             ADDED_ON,
@@ -88,15 +88,16 @@ pub static RESOURCES: [Resource; 14] = [
             int("PartnerUserId").key(),
             int("PartnerId").post().caller().refs(Res::Partners),
             obj("Partner", Res::Partners, "PartnerId"),
-            string("FirstName", 25).req(),
-            string("LastName", 25).req(),
+            string("FirstName", 25).req().redact(Redact::FirstName),
+            string("LastName", 25).req().redact(Redact::LastName),
             string("Email", 256)
                 .req()
                 .rule(Rule::Email)
-                .unique(Unique::PARTNER_IGNORING_CASE),
-            string("HomePhone", PHONE),
-            string("MobilePhone", PHONE),
-            string("WorkPhone", PHONE),
+                .unique(Unique::PARTNER_IGNORING_CASE)
+                .redact(Redact::Email),
+            string("HomePhone", PHONE).redact(Redact::Phone),
+            string("MobilePhone", PHONE).redact(Redact::Phone),
+            string("WorkPhone", PHONE).redact(Redact::Phone),
             boolean("IsAccountOwner").ro().protects(),
             boolean("IsInactive"),
             ADDED_ON,
@@ -121,15 +122,17 @@ pub static RESOURCES: [Resource; 14] = [
             obj("Partner", Res::Partners, "PartnerId"),
             int("PlanTypeId").post().active().refs(Res::PlanTypes),
             obj("PlanType", Res::PlanTypes, "PlanTypeId"),
-            string("Name", 100).req(),
-            string("AddressLine1", 50),
-            string("AddressLine2", 50),
-            string("CityMunicipality", 50),
+            string("Name", 100).req().redact(Redact::Organisation),
+            string("AddressLine1", 50).redact(Redact::Street),
+            string("AddressLine2", 50).redact(Redact::Street),
+            string("CityMunicipality", 50).redact(Redact::City),
             string("StateProvidence", 50),
-            string("PostalCode", 50),
+            string("PostalCode", 50).redact(Redact::PostalCode),
             string("Country", 50),
-            string("Phone", 50),
-            string("ExternalId", 100).unique(Unique::PARTNER),
+            string("Phone", 50).redact(Redact::Phone),
+            string("ExternalId", 100)
+                .unique(Unique::PARTNER)
+                .redact(Redact::Reference),
             boolean("IsInactive"),
             ADDED_ON,
             UPDATED_ON,
@@ -155,15 +158,16 @@ pub static RESOURCES: [Resource; 14] = [
             int("CompanyUserId").key(),
             int("CompanyId").post().refs(Res::Companies),
             obj("Company", Res::Companies, "CompanyId"),
-            string("FirstName", 25).req(),
-            string("LastName", 25).req(),
+            string("FirstName", 25).req().redact(Redact::FirstName),
+            string("LastName", 25).req().redact(Redact::LastName),
             string("Email", 256)
                 .req()
                 .rule(Rule::Email)
-                .unique(Unique::within_ignoring_case("CompanyId")),
-            string("HomePhone", PHONE),
-            string("MobilePhone", PHONE),
-            string("WorkPhone", PHONE),
+                .unique(Unique::within_ignoring_case("CompanyId"))
+                .redact(Redact::Email),
+            string("HomePhone", PHONE).redact(Redact::Phone),
+            string("MobilePhone", PHONE).redact(Redact::Phone),
+            string("WorkPhone", PHONE).redact(Redact::Phone),
             boolean("IsAccountOwner").ro().protects(),
             boolean("IsInactive"),
             ADDED_ON,
@@ -189,7 +193,9 @@ pub static RESOURCES: [Resource; 14] = [
             int("PlanId").post().active().refs(Res::Plans),
             obj("Plan", Res::Plans, "PlanId"),
             string("ApplicationId", 25),
-            string("ExternalId", 100).unique(Unique::PARTNER),
+            string("ExternalId", 100)
+                .unique(Unique::PARTNER)
+                .redact(Redact::Reference),
             boolean("IsInactive").ro(),
             int("BillingId").ro(),
             string("Status", 15).ro(),
@@ -197,9 +203,15 @@ pub static RESOURCES: [Resource; 14] = [
             utc("PeriodEnd").ro(),
             int("AdditionalDevice").ro(),
             utc("DownloadLimitExpireOn").ro(),
-            string("SendNotificationTo", 0).rule(Rule::EmailList),
-            string("SendNotificationBcc", 0).rule(Rule::EmailList),
-            string("SendNotificationCc", 0).rule(Rule::EmailList),
+            string("SendNotificationTo", 0)
+                .rule(Rule::EmailList)
+                .redact(Redact::EmailList),
+            string("SendNotificationBcc", 0)
+                .rule(Rule::EmailList)
+                .redact(Redact::EmailList),
+            string("SendNotificationCc", 0)
+                .rule(Rule::EmailList)
+                .redact(Redact::EmailList),
             boolean("SendNotificationOnStorageLimit"),
             ADDED_ON,
             UPDATED_ON,
@@ -229,20 +241,28 @@ pub static RESOURCES: [Resource; 14] = [
                 .refs(Res::Subscriptions)
                 .same("CompanyId"),
             obj("Subscription", Res::Subscriptions, "SubscriptionId"),
-            string("Name", 100).req(),
+            string("Name", 100).req().redact(Redact::Host),
             string("TimeZoneId", 50).req().rule(Rule::TimeZone),
             string("ApplicationId", 25),
-            string("ExternalId", 100).unique(Unique::PARTNER),
+            string("ExternalId", 100)
+                .unique(Unique::PARTNER)
+                .redact(Redact::Reference),
             boolean("IsInactive"),
-            string("ApiKey", 0).ro(),
+            string("ApiKey", 0).ro().redact(Redact::DeviceKey),
             local("LastApiCheckAt").ro(),
-            string("SendNotificationTo", 0).rule(Rule::EmailList),
-            string("SendNotificationBcc", 0).rule(Rule::EmailList),
-            string("SendNotificationCc", 0).rule(Rule::EmailList),
+            string("SendNotificationTo", 0)
+                .rule(Rule::EmailList)
+                .redact(Redact::EmailList),
+            string("SendNotificationBcc", 0)
+                .rule(Rule::EmailList)
+                .redact(Redact::EmailList),
+            string("SendNotificationCc", 0)
+                .rule(Rule::EmailList)
+                .redact(Redact::EmailList),
             boolean("SendNotificationOnJobCompleted"),
             boolean("SendNotificationOnJobFailed"),
             boolean("SendNotificationOnJobMissed"),
-            string("AgentDownloadUrl", 0).ro(),
+            string("AgentDownloadUrl", 0).ro().redact(Redact::KeyUrl),
             utc("LastAgentDownloadCreated").ro(),
             ADDED_ON,
             UPDATED_ON,
@@ -305,21 +325,21 @@ pub static RESOURCES: [Resource; 14] = [
         attrs: &[
             int("JobItemId").key(),
             int("JobId").post().refs(Res::Jobs),
-            string("Name", 100),
+            string("Name", 100).redact(Redact::Label),
             int("BackupTypeId").req().active().refs(Res::BackupTypes),
             obj("BackupType", Res::BackupTypes, "BackupTypeId"),
-            string("BaseFolder", 248),
+            string("BaseFolder", 248).redact(Redact::Folder),
             boolean("IncludeSubFolders"),
             string("SearchPatterns", 0),
-            string("ExcludeFolders", 0),
+            string("ExcludeFolders", 0).redact(Redact::Folder),
             string("ExcludePatterns", 0),
             string("NoCompressExtensions", 0),
-            string("ServerName", 50),
-            string("DatabaseName", 128),
+            string("ServerName", 50).redact(Redact::Host),
+            string("DatabaseName", 128).redact(Redact::Label),
             int("Port").range(1, 65535),
             string("AuthenticationMode", 10).one_of(AUTHENTICATION_MODES),
-            string("Username", 250).wo(),
-            string("Password", 250).wo(),
+            string("Username", 250).wo().redact(Redact::Drop),
+            string("Password", 250).wo().redact(Redact::Drop),
             boolean("OptionCompress"),
             boolean("OptionCopyOnly"),
             boolean("OptionLogOnly"),
@@ -353,7 +373,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("JobId").ro().refs(Res::Jobs),
             obj("Job", Res::Jobs, "JobId"),
             string("Name", 0).ro(),
-            string("ArchiveFolder", 0).ro(),
+            string("ArchiveFolder", 0).ro().redact(Redact::Folder),
             string("UploadFolder", 0).ro(),
             string("Frequency", 0).ro(),
             local("NextRunOn").ro(),
@@ -364,9 +384,15 @@ pub static RESOURCES: [Resource; 14] = [
             local("JobCompletedOn").ro(),
             string("JobStatus", 0).ro().one_of(JOB_STATUSES),
             string("ErrorMessages", 0).ro(),
-            string("SendNotificationTo", 0).ro(),
-            string("SendNotificationBcc", 0).ro(),
-            string("SendNotificationCc", 0).ro(),
+            string("SendNotificationTo", 0)
+                .ro()
+                .redact(Redact::EmailList),
+            string("SendNotificationBcc", 0)
+                .ro()
+                .redact(Redact::EmailList),
+            string("SendNotificationCc", 0)
+                .ro()
+                .redact(Redact::EmailList),
             boolean("SendNotificationOnJobCompleted").ro(),
             boolean("SendNotificationOnJobFailed").ro(),
             boolean("SendNotificationOnJobMissed").ro(),
@@ -389,16 +415,16 @@ pub static RESOURCES: [Resource; 14] = [
             int("LogItemId").key(),
             int("LogId").ro().refs(Res::Logs),
             int("JobItemId").ro().refs(Res::JobItems),
-            string("Name", 0).ro(),
+            string("Name", 0).ro().redact(Redact::Label),
             string("EngineId", 0).ro(),
-            string("BaseFolder", 0).ro(),
+            string("BaseFolder", 0).ro().redact(Redact::Folder),
             boolean("IncludeSubFolders").ro(),
             string("SearchPatterns", 0).ro(),
-            string("ExcludeFolders", 0).ro(),
+            string("ExcludeFolders", 0).ro().redact(Redact::Folder),
             string("ExcludePatterns", 0).ro(),
             string("NoCompressExtensions", 0).ro(),
-            string("ServerName", 0).ro(),
-            string("DatabaseName", 0).ro(),
+            string("ServerName", 0).ro().redact(Redact::Host),
+            string("DatabaseName", 0).ro().redact(Redact::Label),
             int("Port").ro(),
             string("AuthenticationMode", 0).ro(),
             string("ServerVersion", 0).ro(),
@@ -406,10 +432,10 @@ pub static RESOURCES: [Resource; 14] = [
             boolean("OptionCompress").ro(),
             boolean("OptionCopyOnly").ro(),
             boolean("OptionLogOnly").ro(),
-            string("BackupFolder", 0).ro(),
-            string("BackupFileName", 0).ro(),
+            string("BackupFolder", 0).ro().redact(Redact::Folder),
+            string("BackupFileName", 0).ro().redact(Redact::FileName),
             int("BackupFileSize").ro(),
-            string("BackupListName", 0).ro(),
+            string("BackupListName", 0).ro().redact(Redact::FileName),
             int("BackupListSize").ro(),
             int("BackupListCount").ro(),
             string("Url", 0).ro().nulled(),

@@ -143,6 +143,40 @@ pub struct Attr {
     pub rule: Option<Rule>,
     /// Where the value must be unique (ignoring case) when not null.
     pub unique: Option<Unique>,
+    /// What `record --redact` makes of the value.
+    pub redact: Option<Redact>,
+}
+
+/// Personal or secret values `record --redact` replaces with consistent fakes
+/// (the same input gives the same output throughout a recording).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Redact {
+    /// A company or partner name.
+    Organisation,
+    FirstName,
+    LastName,
+    Email,
+    /// Addresses separated by `,` `;` `:` or CR LF.
+    EmailList,
+    Phone,
+    Street,
+    City,
+    PostalCode,
+    /// A customer's own reference (ExternalId).
+    Reference,
+    /// A machine or server name.
+    Host,
+    /// A database name, or a job item named after one.
+    Label,
+    /// A folder path; several, one per line, in multi-value attributes.
+    Folder,
+    FileName,
+    /// A device's ApiKey: regenerated (and replaced where a URL holds it).
+    DeviceKey,
+    /// A URL that holds a device's ApiKey.
+    KeyUrl,
+    /// Tokens and credentials: dropped (null).
+    Drop,
 }
 
 /// Value rules beyond type, length, enumeration and range.
@@ -198,6 +232,7 @@ const fn attr(name: &'static str, kind: Kind) -> Attr {
         same: None,
         rule: None,
         unique: None,
+        redact: None,
     }
 }
 
@@ -287,6 +322,12 @@ impl Attr {
     pub const fn unique(self, unique: Unique) -> Attr {
         Attr {
             unique: Some(unique),
+            ..self
+        }
+    }
+    pub const fn redact(self, redact: Redact) -> Attr {
+        Attr {
+            redact: Some(redact),
             ..self
         }
     }
