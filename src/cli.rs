@@ -242,15 +242,8 @@ fn record(args: &RecordArgs) -> ExitCode {
             crate::record::Progress::Lines
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let started = std::time::Instant::now();
     match runtime.block_on(crate::record::record(&opts)) {
@@ -320,15 +313,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_connections: args.max_connections as usize,
         ..Limits::default()
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
         let ready = match start::prepare(&opts).await {
@@ -353,6 +339,20 @@ fn serve(args: ServeArgs) -> ExitCode {
         .await;
         ExitCode::SUCCESS
     })
+}
+
+/// The multi-threaded runtime of `serve` and `record`.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            None
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

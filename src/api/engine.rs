@@ -181,7 +181,35 @@ pub fn create(
     }
     let names = event_names(state, res, &vals);
     state.insert(res, id, vals.into_boxed_slice());
-    append_event(state, info.def.write.events.added, &names, ctx.now_ms);
+    let event = info.def.write.events.added;
+    finish(
+        state,
+        ctx,
+        res,
+        id,
+        partner,
+        (event, &names),
+        token,
+        warnings,
+        mails,
+    )
+}
+
+/// The common end of a create or update: its event, its Token, the change
+/// count, and the record as stored.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    state: &mut State,
+    ctx: &WriteCtx,
+    res: Res,
+    id: i64,
+    partner: i64,
+    (event, names): (i64, &[(&str, i64)]),
+    token: Option<String>,
+    warnings: Vec<String>,
+    mails: Vec<Mail>,
+) -> Result<Written, EngineError> {
+    append_event(state, event, names, ctx.now_ms);
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
     }
@@ -189,7 +217,7 @@ pub fn create(
     let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
     Ok(Written {
         id,
-        body: render::element_envelope(state, &ctx.view, info, rec),
+        body: render::element_envelope(state, &ctx.view, res.info(), rec),
         warnings,
         mails,
     })
@@ -225,18 +253,18 @@ pub fn update(
     set(info, &mut vals, "UpdatedOn", Val::Time(ctx.now_ms));
     let names = event_names(state, res, &vals);
     state.replace_vals(res, id, vals.into_boxed_slice());
-    append_event(state, info.def.write.events.modified, &names, ctx.now_ms);
-    if let Some(t) = token {
-        state.use_token(partner, &t, ctx.now_ms);
-    }
-    state.changes += 1;
-    let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
-    Ok(Written {
+    let event = info.def.write.events.modified;
+    finish(
+        state,
+        ctx,
+        res,
         id,
-        body: render::element_envelope(state, &ctx.view, info, rec),
+        partner,
+        (event, &names),
+        token,
         warnings,
-        mails: Vec::new(),
-    })
+        Vec::new(),
+    )
 }
 
 /// The ids of `child` records whose attribute `fk` names `id`, ascending.

@@ -41,6 +41,20 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem with a whole file (or directory): placed at its start.
+    pub fn whole(path: impl fmt::Display, message: impl Into<String>) -> Problem {
+        Problem {
+            file: path.to_string(),
+            line: 1,
+            column: 1,
+            record: None,
+            attr: None,
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
@@ -72,14 +86,10 @@ pub fn load(path: &Path, now_ms: i64) -> Result<Loaded, Vec<Problem>> {
     } else if path.exists() {
         loader.load_bundle(path);
     } else {
-        loader.problems.push(Problem {
-            file: path.display().to_string(),
-            line: 1,
-            column: 1,
-            record: None,
-            attr: None,
-            message: "no such fixtures directory or bundle file".into(),
-        });
+        loader.problems.push(Problem::whole(
+            path.display(),
+            "no such fixtures directory or bundle file",
+        ));
     }
     loader.finish(now_ms)
 }
@@ -160,14 +170,7 @@ impl Text {
         let label = path.display().to_string();
         match std::fs::read(path) {
             Ok(bytes) => Ok(Text { label, bytes }),
-            Err(e) => Err(Problem {
-                file: label,
-                line: 1,
-                column: 1,
-                record: None,
-                attr: None,
-                message: format!("cannot read the file: {e}"),
-            }),
+            Err(e) => Err(Problem::whole(label, format!("cannot read the file: {e}"))),
         }
     }
 }
@@ -260,27 +263,16 @@ impl Loader {
                 .collect();
             unknown.sort();
             for p in unknown {
-                self.problems.push(Problem {
-                    file: p.display().to_string(),
-                    line: 1,
-                    column: 1,
-                    record: None,
-                    attr: None,
-                    message: format!(
+                self.problems.push(Problem::whole(p.display(), format!(
                         "not a collection of the API; fixture files are named after their collection: {}",
                         known.join(", ")
-                    ),
-                });
+                    )));
             }
         } else {
-            self.problems.push(Problem {
-                file: dir.display().to_string(),
-                line: 1,
-                column: 1,
-                record: None,
-                attr: None,
-                message: "cannot read the fixtures directory".into(),
-            });
+            self.problems.push(Problem::whole(
+                dir.display(),
+                "cannot read the fixtures directory",
+            ));
             return;
         }
         for res in Res::ALL {
@@ -329,16 +321,11 @@ impl Loader {
         }
         let path = dir.join(format!("{APIKEYS}.json"));
         if !path.exists() {
-            self.problems.push(Problem {
-                file: path.display().to_string(),
-                line: 1,
-                column: 1,
-                record: None,
-                attr: None,
-                message: "missing: without API keys no request can authenticate \
-                          (see API.md section 5 for the format)"
-                    .into(),
-            });
+            self.problems.push(Problem::whole(
+                path.display(),
+                "missing: without API keys no request can authenticate \
+                          (see API.md section 5 for the format)",
+            ));
             return;
         }
         match Text::read(&path) {
