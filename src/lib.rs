@@ -20,6 +20,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod generate;
 pub mod http;
 pub mod openapi;
 pub mod postman;

@@ -75,11 +75,19 @@ fn output(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
 
 /// Records the account into `opts.out`.
 pub async fn record(opts: &RecordOptions) -> Result<Counts, RecordError> {
+    let refuse = |message: &str| RecordError::Output {
+        path: opts.out.clone(),
+        message: message.into(),
+    };
+    if opts.out.exists() && !opts.out.is_dir() {
+        return Err(refuse(
+            "exists and is not a directory: choose another --out",
+        ));
+    }
     if std::fs::read_dir(&opts.out).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(RecordError::Output {
-            path: opts.out.clone(),
-            message: "exists and is not empty: choose another --out or remove it".into(),
-        });
+        return Err(refuse(
+            "exists and is not empty: choose another --out or remove it",
+        ));
     }
     let client = client(opts)?;
     let parent = opts
@@ -87,29 +95,37 @@ pub async fn record(opts: &RecordOptions) -> Result<Counts, RecordError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&parent).map_err(output(&parent))?;
+    // the directories this run makes, to take away again on failure
+    let made: Vec<PathBuf> = parent
+        .ancestors()
+        .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+        .map(Path::to_path_buf)
+        .collect();
     let name = opts
         .out
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("recording");
     let tmp = parent.join(format!(".{name}.recording-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(output(&tmp))?;
-    let result = record_into(opts, &client, &tmp).await;
-    match result {
-        Ok(counts) => {
-            if opts.out.exists() {
-                std::fs::remove_dir(&opts.out).map_err(output(&opts.out))?; // empty, checked above
-            }
-            std::fs::rename(&tmp, &opts.out).map_err(output(&opts.out))?;
-            Ok(counts)
+    let result = async {
+        std::fs::create_dir_all(&parent).map_err(output(&parent))?;
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(output(&tmp))?;
+        let counts = record_into(opts, &client, &tmp).await?;
+        if opts.out.is_dir() {
+            std::fs::remove_dir(&opts.out).map_err(output(&opts.out))?; // empty, checked above
         }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Err(e)
+        std::fs::rename(&tmp, &opts.out).map_err(output(&opts.out))?;
+        Ok(counts)
+    }
+    .await;
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        for dir in &made {
+            let _ = std::fs::remove_dir(dir); // only when still empty
         }
     }
+    result
 }
 
 fn client(opts: &RecordOptions) -> Result<reqwest::Client, RecordError> {
@@ -498,6 +514,8 @@ impl Redactor {
             Redact::Reference => format!("REF-{:08X}", h as u32),
             Redact::Host => format!("HOST-{:06X}", h & 0xFF_FFFF),
             Redact::Label => format!("item_{:06x}", h & 0xFF_FFFF),
+            Redact::JobName => format!("Backup job {:06x}", h & 0xFF_FFFF),
+            Redact::Message => format!("(message redacted: {:08x})", h as u32),
             Redact::Folder => s
                 .split("\r\n")
                 .map(|p| {

@@ -287,7 +287,7 @@ pub static RESOURCES: [Resource; 14] = [
             int("JobId").key(),
             int("DeviceId").post().refs(Res::Devices),
             obj("Device", Res::Devices, "DeviceId"),
-            string("Name", 100).req(),
+            string("Name", 100).req().redact(Redact::JobName),
             boolean("IsInactive"),
             local("LastRanOn").ro(),
             string("Frequency", 0).req().one_of(FREQUENCIES),
@@ -372,7 +372,7 @@ pub static RESOURCES: [Resource; 14] = [
             obj("Plan", Res::Plans, "PlanId"),
             int("JobId").ro().refs(Res::Jobs),
             obj("Job", Res::Jobs, "JobId"),
-            string("Name", 0).ro(),
+            string("Name", 0).ro().redact(Redact::JobName),
             string("ArchiveFolder", 0).ro().redact(Redact::Folder),
             string("UploadFolder", 0).ro(),
             string("Frequency", 0).ro(),
@@ -383,7 +383,7 @@ pub static RESOURCES: [Resource; 14] = [
             string("JobStartedOn", 0).ro(),
             local("JobCompletedOn").ro(),
             string("JobStatus", 0).ro().one_of(JOB_STATUSES),
-            string("ErrorMessages", 0).ro(),
+            string("ErrorMessages", 0).ro().redact(Redact::Message),
             string("SendNotificationTo", 0)
                 .ro()
                 .redact(Redact::EmailList),

@@ -168,6 +168,10 @@ pub enum Redact {
     Host,
     /// A database name, or a job item named after one.
     Label,
+    /// A backup job's name (and the logs' copy of it).
+    JobName,
+    /// Free text that may quote any of the above (error messages).
+    Message,
     /// A folder path; several, one per line, in multi-value attributes.
     Folder,
     FileName,
