@@ -1846,6 +1846,23 @@ fn pick_city(r: &mut Rng, l: &'static Locale) -> &'static City {
     l.cities.get(i).unwrap_or(&FALLBACK_CITY)
 }
 
+/// Zones of machines away from their company's site.
+const TRAVEL_ZONES: &[&str] = &[
+    "Eastern Standard Time",
+    "Central Standard Time",
+    "Pacific Standard Time",
+    "GMT Standard Time",
+    "W. Europe Standard Time",
+    "Romance Standard Time",
+    "Central Europe Standard Time",
+    "E. Europe Standard Time",
+    "AUS Eastern Standard Time",
+    "India Standard Time",
+    "Singapore Standard Time",
+    "Tokyo Standard Time",
+    "UTC",
+];
+
 /// Integrations that set `ApplicationId`.
 const APPLICATION_IDS: &[&str] = &[
     "ConnectWise-Sync",
@@ -2627,9 +2644,9 @@ impl Gen {
         let id = self.out.next_id(Res::Devices);
         let mut r = Rng::derive(self.seed, TAG_DEVICE, id as u64, 0);
         let role = if ctx.k == 0 {
-            match r.below(3) {
-                0 => Role::Server,
-                1 => Role::Sql,
+            match r.below(100) {
+                0..40 => Role::Server,
+                40..75 => Role::Sql,
                 _ => Role::FileServer,
             }
         } else {
@@ -2650,10 +2667,12 @@ impl Gen {
         } else {
             format!("{}-{}{:02}", ctx.code, role.code(), ctx.k + 1)
         };
-        let zone = if r.percent(88) {
-            ctx.zone
-        } else {
-            r.below(self.zones.list.len() as u64) as usize
+        // mostly the site's zone; some machines run elsewhere (or are set
+        // wrong), now and then in any zone of the list
+        let zone = match r.below(100) {
+            0..88 => ctx.zone,
+            88..98 => self.zones.find(r.pick(TRAVEL_ZONES)),
+            _ => r.below(self.zones.list.len() as u64) as usize,
         };
         let inactive = ctx.company_until.is_some() || r.percent(3);
         let until = ctx
@@ -2769,8 +2788,7 @@ impl Gen {
                 1 => JobKind::SqlLog,
                 _ => JobKind::Files,
             },
-            Role::Workstation | Role::Laptop => JobKind::Files,
-            _ if j > 0 && r.percent(30) => JobKind::Sql,
+            Role::Server | Role::App if r.percent(40) => JobKind::Sql,
             _ => JobKind::Files,
         };
         // when: after the device, before it (or the job) was made inactive
@@ -3609,6 +3627,9 @@ mod tests {
             for c in l.cities {
                 assert!(rules::is_time_zone(c.zone), "{}", c.zone);
             }
+        }
+        for zone in TRAVEL_ZONES {
+            assert!(rules::is_time_zone(zone), "{zone}");
         }
         let ny = z.find("Eastern Standard Time");
         assert_eq!(z.offset(ny, NOW), -5 * HOUR);
