@@ -38,6 +38,8 @@ pub enum Command {
     Openapi,
     /// Record a live CleverFox account into a fixtures directory.
     Record(RecordArgs),
+    /// Write a large, valid, deterministic data set for load tests.
+    Generate(GenerateArgs),
     /// Write the Postman collection and environment.
     Postman(PostmanArgs),
 }
@@ -60,6 +62,28 @@ pub struct RecordArgs {
     /// paths and file names with consistent fake values.
     #[arg(long)]
     pub redact: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Partners, each with a Partner Plan key gen-partner-N.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub partners: u32,
+    /// Companies of each partner.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub companies: u32,
+    #[arg(long, default_value_t = 10)]
+    pub devices_per_company: u32,
+    #[arg(long, default_value_t = 3)]
+    pub jobs_per_device: u32,
+    #[arg(long, default_value_t = 5)]
+    pub logs_per_job: u32,
+    /// The same seed and options give the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The directory to write (must not exist, or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -202,6 +226,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Postman(args)) => postman(&args),
         Some(Command::Record(args)) => record(&args),
+        Some(Command::Generate(args)) => generate(&args),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -255,6 +280,40 @@ fn record(args: &RecordArgs) -> ExitCode {
                 started.elapsed().as_secs_f64(),
                 if args.redact { " (redacted)" } else { "" },
                 args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate(args: &GenerateArgs) -> ExitCode {
+    let opts = crate::generate::GenerateOptions {
+        partners: args.partners,
+        companies_per_partner: args.companies,
+        devices_per_company: args.devices_per_company,
+        jobs_per_device: args.jobs_per_device,
+        logs_per_job: args.logs_per_job,
+        seed: args.seed,
+        out: args.out.clone(),
+    };
+    let started = std::time::Instant::now();
+    match crate::generate::generate(&opts) {
+        Ok(counts) => {
+            let records: u64 = counts
+                .iter()
+                .filter(|(n, _)| *n != "apikeys")
+                .map(|(_, c)| c)
+                .sum();
+            let list: Vec<String> = counts.iter().map(|(n, c)| format!("{n}={c}")).collect();
+            println!(
+                "wrote {records} records into {} in {:.1} s: {}",
+                args.out.display(),
+                started.elapsed().as_secs_f64(),
+                list.join(", ")
             );
             ExitCode::SUCCESS
         }

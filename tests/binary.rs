@@ -267,3 +267,51 @@ fn a_start_on_broken_fixtures_exits_non_zero_naming_the_problem() {
     assert!(err.contains("companies.json:2:4"), "{err}");
     assert!(err.contains("CompanyId"), "{err}");
 }
+
+#[test]
+fn generate_writes_a_set_that_check_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("set");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = out.to_str().unwrap();
+    let gen_args = [
+        "generate",
+        "--partners",
+        "2",
+        "--companies",
+        "3",
+        "--devices-per-company",
+        "2",
+        "--jobs-per-device",
+        "2",
+        "--logs-per-job",
+        "3",
+        "--seed",
+        "5",
+        "--out",
+        o,
+    ];
+    let done = run(&gen_args);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).contains("devices=12"));
+    let check = run(&["check", "--fixtures", o]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // an existing, non-empty directory is refused
+    let again = run(&gen_args);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("error:"));
+}
