@@ -24,6 +24,7 @@
 //! * **Safe output.** `out` must not exist or be empty; on any error the files
 //!   written so far (and the directory, when it was created here) are removed.
 
+use crate::store::value::{civil_from_days, days_from_civil, days_in_month};
 use std::fmt::{self, Write as _};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write as _};
@@ -623,40 +624,6 @@ const PARTNERS_UNTIL: i64 = days_from_civil(2016, 1, 1) * DAY;
 /// Companies were added between these, in id order.
 const COMPANIES_FROM: i64 = days_from_civil(2016, 3, 1) * DAY;
 const COMPANIES_UNTIL: i64 = NOW - 75 * DAY;
-
-/// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-const fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a day count from 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
 
 /// `ms` moved by `n` months, the day clamped to the month's length.
 fn add_months(ms: i64, n: i64) -> i64 {
