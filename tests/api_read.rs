@@ -369,29 +369,12 @@ fn expected_scope(partner: i64) -> BTreeMap<&'static str, BTreeSet<i64>> {
     m
 }
 
-const KEYS: &[(&str, &str)] = &[
-    ("partners", "PartnerId"),
-    ("partnerusers", "PartnerUserId"),
-    ("companies", "CompanyId"),
-    ("companyusers", "CompanyUserId"),
-    ("subscriptions", "SubscriptionId"),
-    ("devices", "DeviceId"),
-    ("jobs", "JobId"),
-    ("jobitems", "JobItemId"),
-    ("logs", "LogId"),
-    ("logitems", "LogItemId"),
-    ("events", "EventId"),
-    ("plans", "PlanId"),
-    ("plantypes", "PlanTypeId"),
-    ("backuptypes", "BackupTypeId"),
-];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_partner_lists_exactly_its_own_records_and_cannot_read_the_others() {
     let sb = Sandbox::start().await;
     let scope1 = expected_scope(1);
     let scope2 = expected_scope(2);
-    for (coll, key) in KEYS {
+    for (coll, key) in &COLLECTION_KEYS {
         let l1: BTreeSet<i64> = ids(
             &sb.get_json(PARTNER1, &format!("/api/{coll}?PageSize=500"))
                 .await,
@@ -482,7 +465,7 @@ const NULLED: &[(&str, &str)] = &[
 ];
 
 fn key_of(coll: &str) -> &'static str {
-    KEYS.iter().find(|(c, _)| *c == coll).unwrap().1
+    COLLECTION_KEYS.iter().find(|(c, _)| *c == coll).unwrap().1
 }
 
 /// A fixture record as the API renders it: nulled attributes null, and
@@ -535,16 +518,10 @@ fn assert_timestamps(v: &Value, path: &str) {
                     || k.starts_with("Period")
                     || k == "LastAgentDownloadCreated";
                 if is_time && let Some(s) = x.as_str() {
-                    let b = s.as_bytes();
-                    let ok = b.len() == 23
-                        && b.iter().enumerate().all(|(i, c)| match i {
-                            4 | 7 => *c == b'-',
-                            10 => *c == b'T',
-                            13 | 16 => *c == b':',
-                            19 => *c == b'.',
-                            _ => c.is_ascii_digit(),
-                        });
-                    assert!(ok, "{path}.{k} = {s}: not YYYY-MM-DDTHH:MM:SS.mmm");
+                    assert!(
+                        is_timestamp(s),
+                        "{path}.{k} = {s}: not YYYY-MM-DDTHH:MM:SS.mmm"
+                    );
                 }
                 assert_timestamps(x, &format!("{path}.{k}"));
             }
@@ -558,7 +535,7 @@ fn assert_timestamps(v: &Value, path: &str) {
 async fn every_collection_renders_its_records_with_one_level_embedding() {
     let sb = Sandbox::start().await;
     let scope = expected_scope(1);
-    for (coll, key) in KEYS {
+    for (coll, key) in &COLLECTION_KEYS {
         let list = sb
             .get_json(PARTNER1, &format!("/api/{coll}?PageSize=500"))
             .await;

@@ -9,67 +9,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::time::Duration;
 
 use cleverfox_sandbox::config::Settings;
 use common::*;
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------ harness
-
-/// Bounds one await.
-async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(STEP, f)
-        .await
-        .expect("step did not finish in time")
-}
-
-/// One answer, read whole.
-struct Resp {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
-}
-
-impl Resp {
-    fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-
-    /// The sentences of an error body (asserting its shape).
-    fn errors(&self) -> Vec<String> {
-        let errs = self.body["errors"]
-            .as_array()
-            .unwrap_or_else(|| panic!("not an error body ({}): {}", self.status, self.text));
-        assert!(!errs.is_empty(), "empty errors: {}", self.text);
-        errs.iter()
-            .map(|e| {
-                e.as_str()
-                    .unwrap_or_else(|| panic!("errors are sentences: {}", self.text))
-                    .to_string()
-            })
-            .collect()
-    }
-
-    /// Every `X-Sandbox-Warning` value.
-    fn warnings(&self) -> Vec<String> {
-        self.headers
-            .get_all("x-sandbox-warning")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    }
-}
 
 /// A running sandbox and one HTTP/1.1 client for it.
 struct T {
@@ -118,42 +65,24 @@ impl T {
         content_type: Option<&str>,
         body: Option<String>,
     ) -> Resp {
-        let mut rb = self
-            .c
-            .request(method.clone(), self.sb.url(path))
-            .basic_auth(key, Some("ignored"));
-        if let Some(ct) = content_type {
-            rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
-        }
-        if let Some(b) = body {
-            rb = rb.body(b);
-        }
-        let r = bounded(rb.send())
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = bounded(r.text()).await.expect("body read");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status != 204 {
+        let r = self
+            .sb
+            .request(&self.c, Some(key), method.clone(), path, content_type, body)
+            .await;
+        if r.status != 204 {
             assert_eq!(
-                headers
-                    .get("content-type")
-                    .map(|v| v.to_str().unwrap().to_string()),
+                r.header("content-type"),
                 Some("application/json; charset=utf-8".to_string()),
-                "{method} {path}: {text}"
+                "{method} {path}: {}",
+                r.text
             );
             assert!(
-                body.is_object(),
-                "{method} {path}: not a JSON object: {text}"
+                r.body.is_object(),
+                "{method} {path}: not a JSON object: {}",
+                r.text
             );
         }
-        Resp {
-            status,
-            headers,
-            body,
-            text,
-        }
+        r
     }
 
     async fn post(&self, key: &str, path: &str, body: &Value) -> Resp {
@@ -302,19 +231,6 @@ fn assert_event(ev: &Value, type_id: i64, name: &str, names: &[(&str, i64)], t0:
         t0 <= at && at <= t1,
         "event AddedOn {at} not from the sandbox clock [{t0}, {t1}]"
     );
-}
-
-/// Asserts the status and that each needle appears in some error sentence.
-fn refused(r: &Resp, status: u16, needles: &[&str]) -> Vec<String> {
-    assert_eq!(r.status, status, "expected {status}: {}", r.text);
-    let errors = r.errors();
-    for n in needles {
-        assert!(
-            errors.iter().any(|e| e.contains(n)),
-            "no error names {n:?}: {errors:?}"
-        );
-    }
-    errors
 }
 
 /// A 422 with exactly one sentence per needle, each needle named.

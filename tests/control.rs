@@ -10,42 +10,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use cleverfox_sandbox::config::Settings;
 use common::*;
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------ harness
-
-/// Bounds one await.
-async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(STEP, f)
-        .await
-        .expect("step did not finish in time")
-}
-
-/// The fourteen collections, as health's `counts` names them.
-const COLLECTIONS: [&str; 14] = [
-    "partners",
-    "partnerusers",
-    "companies",
-    "companyusers",
-    "subscriptions",
-    "devices",
-    "jobs",
-    "jobitems",
-    "logs",
-    "logitems",
-    "events",
-    "plans",
-    "plantypes",
-    "backuptypes",
-];
 
 /// The fields of a request journal entry (API.md section 8).
 const JOURNAL_FIELDS: [&str; 10] = [
@@ -66,62 +39,6 @@ const BODY_CUT: usize = 16 * 1024;
 
 /// Five hours, the offset of "Eastern Standard Time" in January.
 const EST_WINTER_MS: i64 = 5 * 3600 * 1000;
-
-/// One answer, read whole.
-struct Resp {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
-}
-
-impl Resp {
-    fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-
-    /// The sentences of an error body (asserting its shape).
-    fn errors(&self) -> Vec<String> {
-        let errs = self.body["errors"]
-            .as_array()
-            .unwrap_or_else(|| panic!("not an error body ({}): {}", self.status, self.text));
-        assert!(!errs.is_empty(), "empty errors: {}", self.text);
-        errs.iter()
-            .map(|e| {
-                e.as_str()
-                    .unwrap_or_else(|| panic!("errors are sentences: {}", self.text))
-                    .to_string()
-            })
-            .collect()
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    }
-
-    /// The response's `X-Request-Id`.
-    fn request_id(&self) -> u64 {
-        self.header("x-request-id")
-            .unwrap_or_else(|| panic!("no X-Request-Id ({}): {}", self.status, self.text))
-            .parse()
-            .expect("X-Request-Id is a number")
-    }
-}
-
-/// Asserts the status and that each needle appears in some error sentence.
-fn refused(r: &Resp, status: u16, needles: &[&str]) -> Vec<String> {
-    assert_eq!(r.status, status, "expected {status}: {}", r.text);
-    let errors = r.errors();
-    for n in needles {
-        assert!(
-            errors.iter().any(|e| e.contains(n)),
-            "no error names {n:?}: {errors:?}"
-        );
-    }
-    errors
-}
 
 /// A running sandbox and one HTTP/1.1 client for it.
 struct T {
@@ -149,21 +66,10 @@ impl T {
         path: &str,
         body: Option<String>,
     ) -> Resp {
-        let mut rb = self.c.request(method.clone(), self.sb.url(path));
-        if let Some(k) = key {
-            rb = rb.basic_auth(k, Some("ignored"));
-        }
-        if let Some(b) = body {
-            rb = rb
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b);
-        }
-        read(
-            bounded(rb.send())
-                .await
-                .unwrap_or_else(|e| panic!("{method} {path}: {e}")),
-        )
-        .await
+        let content_type = body.as_ref().map(|_| "application/json");
+        self.sb
+            .request(&self.c, key, method, path, content_type, body)
+            .await
     }
 
     async fn send(
@@ -311,19 +217,6 @@ impl T {
     }
 }
 
-async fn read(r: reqwest::Response) -> Resp {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = bounded(r.text()).await.expect("body read");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        body,
-        text,
-    }
-}
-
 /// A journal entry as expected: method, path, query, partner_id, status
 /// and the JSON request body.
 type Expected<'a> = (
@@ -366,18 +259,6 @@ fn ts(ms: i64) -> String {
         .datetime()
         .strftime("%Y-%m-%dT%H:%M:%S%.3f")
         .to_string()
-}
-
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 23
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            10 => *c == b'T',
-            13 | 16 => *c == b':',
-            19 => *c == b'.',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 fn ids(rows: &[Value], key: &str) -> Vec<u64> {

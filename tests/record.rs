@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,24 +22,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_cleverfox-sandbox");
 
 /// A run of the binary must end within this (it is killed past it).
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-/// The fourteen collections and their primary keys.
-const COLLECTIONS: [(&str, &str); 14] = [
-    ("partners", "PartnerId"),
-    ("partnerusers", "PartnerUserId"),
-    ("companies", "CompanyId"),
-    ("companyusers", "CompanyUserId"),
-    ("subscriptions", "SubscriptionId"),
-    ("devices", "DeviceId"),
-    ("jobs", "JobId"),
-    ("jobitems", "JobItemId"),
-    ("logs", "LogId"),
-    ("logitems", "LogItemId"),
-    ("events", "EventId"),
-    ("plans", "PlanId"),
-    ("plantypes", "PlanTypeId"),
-    ("backuptypes", "BackupTypeId"),
-];
 
 /// Object-typed (embedded records) and Array-typed (child records)
 /// attributes of API.md section 4: rendered by the API, never stored.
@@ -173,13 +154,6 @@ const KEPT_STRINGS: [&str; 8] = [
 ];
 
 // ------------------------------------------------------------------ harness
-
-/// Bounds one await.
-async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(STEP, f)
-        .await
-        .expect("step did not finish in time")
-}
 
 /// What a run of the binary did.
 #[derive(Debug)]
@@ -324,7 +298,7 @@ fn read_file(dir: &Path, coll: &str) -> Vec<Map<String, Value>> {
 }
 
 fn key_of(coll: &str) -> &'static str {
-    COLLECTIONS
+    COLLECTION_KEYS
         .iter()
         .find(|(c, _)| *c == coll)
         .map(|(_, k)| *k)
@@ -496,7 +470,7 @@ fn stored(rec: &Value) -> Map<String, Value> {
 /// The recording in `dir` holds exactly what `key` lists on `upstream`:
 /// every collection, every record, ascending, embedded objects dropped.
 async fn assert_recording_complete(dir: &Path, upstream: &Api<'_>, key: &str) {
-    for (coll, pk) in COLLECTIONS {
+    for (coll, pk) in COLLECTION_KEYS {
         let mut served: Vec<Map<String, Value>> =
             upstream.all(key, coll).await.iter().map(stored).collect();
         served.sort_by_key(|r| id_of(r, pk));
@@ -523,18 +497,6 @@ fn ms(ts: &str) -> i64 {
         .unwrap()
         .timestamp()
         .as_millisecond()
-}
-
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 23
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            10 => *c == b'T',
-            13 | 16 => *c == b':',
-            19 => *c == b'.',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 /// A fresh parent directory with something in it, and `out` inside it.
@@ -599,7 +561,7 @@ async fn a_recording_loads_and_serves_what_the_upstream_serves() {
 
     // one file per collection plus apikeys.json, nothing else, nothing left
     // beside it
-    let mut expected: BTreeSet<String> = COLLECTIONS
+    let mut expected: BTreeSet<String> = COLLECTION_KEYS
         .iter()
         .map(|(c, _)| format!("{c}.json"))
         .collect();
@@ -625,7 +587,7 @@ async fn a_recording_loads_and_serves_what_the_upstream_serves() {
     assert_ne!(key, PARTNER1);
 
     // files: ascending ids, no embedded objects, no child arrays
-    for (coll, pk) in COLLECTIONS {
+    for (coll, pk) in COLLECTION_KEYS {
         let recs = read_file(&out, coll);
         assert!(!recs.is_empty(), "{coll}: nothing recorded");
         let ids: Vec<i64> = recs.iter().map(|r| id_of(r, pk)).collect();
@@ -671,7 +633,7 @@ async fn a_recording_loads_and_serves_what_the_upstream_serves() {
     }))
     .await;
     let rp = Api::new(&replay);
-    for (coll, _) in COLLECTIONS {
+    for (coll, _) in COLLECTION_KEYS {
         for size in [500, 7] {
             let a = up.pages(PARTNER1, coll, size).await;
             let b = rp.pages(&key, coll, size).await;
@@ -984,7 +946,7 @@ async fn redact_replaces_personal_values_consistently_and_keeps_the_rest() {
     let mut red = Redaction::default();
     // collection -> (plain records, redacted records)
     let mut files: BTreeMap<&str, (Vec<Record>, Vec<Record>)> = BTreeMap::new();
-    for (coll, pk) in COLLECTIONS {
+    for (coll, pk) in COLLECTION_KEYS {
         let (p, r) = (read_file(&plain_dir, coll), read_file(&red_dir, coll));
         let ids = |v: &[Map<String, Value>]| v.iter().map(|x| id_of(x, pk)).collect::<Vec<_>>();
         assert_eq!(ids(&p), ids(&r), "{coll}: other records");
@@ -1096,7 +1058,7 @@ async fn redact_replaces_personal_values_consistently_and_keeps_the_rest() {
         .collect();
     served_keys.sort_unstable();
     assert_eq!(served_keys, keys.iter().copied().collect::<Vec<_>>());
-    for (coll, _) in COLLECTIONS {
+    for (coll, _) in COLLECTION_KEYS {
         assert_eq!(
             rp.all(&key, coll).await.len(),
             files[coll].1.len(),

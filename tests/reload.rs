@@ -12,7 +12,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
-use reqwest::header::HeaderMap;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------ harness
@@ -35,34 +34,8 @@ const POLL: Duration = Duration::from_millis(25);
 /// something did NOT change.
 const QUIET: Duration = Duration::from_millis(600);
 
-const X_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
 /// Company 1's name in the default fixtures.
 const ABC: &str = "ABC Company, Inc.";
-
-/// The fourteen collections, as health's `counts` names them.
-const COLLECTIONS: [&str; 14] = [
-    "partners",
-    "partnerusers",
-    "companies",
-    "companyusers",
-    "subscriptions",
-    "devices",
-    "jobs",
-    "jobitems",
-    "logs",
-    "logitems",
-    "events",
-    "plans",
-    "plantypes",
-    "backuptypes",
-];
-
-/// Bounds one await.
-async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(STEP, f)
-        .await
-        .expect("step did not finish in time")
-}
 
 /// Runs `probe` every [`POLL`] until it answers `Ok`, for at most
 /// [`DEADLINE`]; `Err` carries what was seen, for the failure message.
@@ -79,35 +52,6 @@ async fn eventually<R>(what: &str, mut probe: impl AsyncFnMut() -> Result<R, Str
                 tokio::time::sleep(POLL).await;
             }
         }
-    }
-}
-
-/// One answer, read whole.
-struct Resp {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
-}
-
-impl Resp {
-    fn fixture_error(&self) -> Option<String> {
-        self.headers
-            .get(X_FIXTURE_ERROR)
-            .map(|v| v.to_str().expect("visible ASCII").to_string())
-    }
-
-    fn name(&self) -> &str {
-        self.body["data"]["Name"].as_str().unwrap_or("")
-    }
-
-    fn show(&self) -> String {
-        format!(
-            "{} (fixture error: {:?}): {}",
-            self.status,
-            self.fixture_error(),
-            self.text.chars().take(300).collect::<String>()
-        )
     }
 }
 
@@ -147,21 +91,22 @@ impl T {
 
     /// GET with a key (or none).
     async fn get(&self, key: Option<&str>, path: &str) -> Resp {
-        let mut req = self.c.get(self.sb.url(path));
-        if let Some(k) = key {
-            req = req.basic_auth(k, Some("ignored"));
-        }
-        send(req).await
+        self.sb
+            .request(&self.c, key, Method::GET, path, None, None)
+            .await
     }
 
     async fn post(&self, key: &str, path: &str, body: &Value) -> Resp {
-        let req = self
-            .c
-            .post(self.sb.url(path))
-            .basic_auth(key, Some("ignored"))
-            .header("Content-Type", "application/json")
-            .body(body.to_string());
-        send(req).await
+        self.sb
+            .request(
+                &self.c,
+                Some(key),
+                Method::POST,
+                path,
+                Some("application/json"),
+                Some(body.to_string()),
+            )
+            .await
     }
 
     async fn health(&self) -> Value {
@@ -231,22 +176,6 @@ impl T {
             let r = self.get(key, path).await;
             assert_eq!(r.fixture_error(), None, "GET {path}: {}", r.show());
         }
-    }
-}
-
-async fn send(req: reqwest::RequestBuilder) -> Resp {
-    let r = bounded(req.send())
-        .await
-        .unwrap_or_else(|e| panic!("request failed: {e}"));
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = bounded(r.text()).await.expect("response body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        body,
-        text,
     }
 }
 
@@ -320,11 +249,16 @@ async fn assert_flagged(t: &T, file: &str, company1_name: &str) -> Value {
     assert_eq!(unauthorized.status, 401, "{}", unauthorized.show());
     let bad_key = t.get(Some("no-such-key"), "/api/companies/1").await;
     assert_eq!(bad_key.status, 401, "{}", bad_key.show());
-    let not_allowed = send(
-        t.c.delete(t.sb.url("/api/partners/1"))
-            .basic_auth(PARTNER1, Some("ignored")),
-    )
-    .await;
+    let not_allowed =
+        t.sb.request(
+            &t.c,
+            Some(PARTNER1),
+            Method::DELETE,
+            "/api/partners/1",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(not_allowed.status, 405, "{}", not_allowed.show());
     let health = t.get(Some(ADMIN), "/_sandbox/health").await;
     assert_eq!(health.status, 200, "{}", health.show());
@@ -740,7 +674,10 @@ async fn reader(
     };
     let mut previous = 0;
     while !stop.load(Ordering::SeqCst) {
-        let r = send(c.get(&url).basic_auth(PARTNER1, Some("x"))).await;
+        let r = bounded(c.get(&url).basic_auth(PARTNER1, Some("x")).send())
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let r = read_response(r).await;
         if r.status != 200 {
             return Err(format!("a read failed: {}", r.show()));
         }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,9 @@ use cleverfox_sandbox::config::Settings;
 use cleverfox_sandbox::server::{self, Limits};
 use cleverfox_sandbox::start::{self, Options};
 use cleverfox_sandbox::tls::TlsSettings;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -22,6 +26,169 @@ pub const ADMIN: &str = "demo-admin";
 
 /// Every await in a test is bounded by this.
 pub const STEP: Duration = Duration::from_secs(20);
+
+/// The fourteen collections, as health's `counts` names them.
+pub const COLLECTIONS: [&str; 14] = [
+    "partners",
+    "partnerusers",
+    "companies",
+    "companyusers",
+    "subscriptions",
+    "devices",
+    "jobs",
+    "jobitems",
+    "logs",
+    "logitems",
+    "events",
+    "plans",
+    "plantypes",
+    "backuptypes",
+];
+
+/// The fourteen collections and their primary keys.
+pub const COLLECTION_KEYS: [(&str, &str); 14] = [
+    ("partners", "PartnerId"),
+    ("partnerusers", "PartnerUserId"),
+    ("companies", "CompanyId"),
+    ("companyusers", "CompanyUserId"),
+    ("subscriptions", "SubscriptionId"),
+    ("devices", "DeviceId"),
+    ("jobs", "JobId"),
+    ("jobitems", "JobItemId"),
+    ("logs", "LogId"),
+    ("logitems", "LogItemId"),
+    ("events", "EventId"),
+    ("plans", "PlanId"),
+    ("plantypes", "PlanTypeId"),
+    ("backuptypes", "BackupTypeId"),
+];
+
+/// The header that flags responses served while the last fixtures reload
+/// failed.
+pub const X_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
+
+/// Bounds one await.
+pub async fn bounded<F: Future>(f: F) -> F::Output {
+    tokio::time::timeout(STEP, f)
+        .await
+        .expect("step did not finish in time")
+}
+
+/// One answer, read whole.
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// The parsed JSON answer, or `Value::Null` when it is not JSON.
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The sentences of an error body (asserting its shape).
+    pub fn errors(&self) -> Vec<String> {
+        let errs = self.body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not an error body ({}): {}", self.status, self.text));
+        assert!(!errs.is_empty(), "empty errors: {}", self.text);
+        errs.iter()
+            .map(|e| {
+                e.as_str()
+                    .unwrap_or_else(|| panic!("errors are sentences: {}", self.text))
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Every `X-Sandbox-Warning` value.
+    pub fn warnings(&self) -> Vec<String> {
+        self.headers
+            .get_all("x-sandbox-warning")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+
+    /// The response's `X-Request-Id`.
+    pub fn request_id(&self) -> u64 {
+        self.header("x-request-id")
+            .unwrap_or_else(|| panic!("no X-Request-Id ({}): {}", self.status, self.text))
+            .parse()
+            .expect("X-Request-Id is a number")
+    }
+
+    /// The `X-Sandbox-Fixture-Error` header, if any.
+    pub fn fixture_error(&self) -> Option<String> {
+        self.headers
+            .get(X_FIXTURE_ERROR)
+            .map(|v| v.to_str().expect("visible ASCII").to_string())
+    }
+
+    /// `data.Name`, or "" when there is none.
+    pub fn name(&self) -> &str {
+        self.body["data"]["Name"].as_str().unwrap_or("")
+    }
+
+    /// Status, fixture error and the start of the body, for messages.
+    pub fn show(&self) -> String {
+        format!(
+            "{} (fixture error: {:?}): {}",
+            self.status,
+            self.fixture_error(),
+            self.text.chars().take(300).collect::<String>()
+        )
+    }
+}
+
+/// Asserts the status and that each needle appears in some error sentence.
+pub fn refused(r: &Resp, status: u16, needles: &[&str]) -> Vec<String> {
+    assert_eq!(r.status, status, "expected {status}: {}", r.text);
+    let errors = r.errors();
+    for n in needles {
+        assert!(
+            errors.iter().any(|e| e.contains(n)),
+            "no error names {n:?}: {errors:?}"
+        );
+    }
+    errors
+}
+
+/// Reads a whole answer (bounded); `body` is the parsed JSON or
+/// `Value::Null`. Asserts nothing about it.
+pub async fn read_response(r: reqwest::Response) -> Resp {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = bounded(r.text()).await.expect("body read");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Whether `s` is a sandbox timestamp `YYYY-MM-DDTHH:MM:SS.mmm`.
+pub fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 23
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            _ => c.is_ascii_digit(),
+        })
+}
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -168,6 +335,35 @@ impl Sandbox {
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// Sends one request with `client` and reads the whole answer (every
+    /// await bounded). `key` None sends no credentials, else Basic auth with
+    /// the key as username and "ignored" as password; `content_type` and
+    /// `body` are sent when given.
+    pub async fn request(
+        &self,
+        client: &reqwest::Client,
+        key: Option<&str>,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<String>,
+    ) -> Resp {
+        let mut rb = client.request(method.clone(), self.url(path));
+        if let Some(k) = key {
+            rb = rb.basic_auth(k, Some("ignored"));
+        }
+        if let Some(ct) = content_type {
+            rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        if let Some(b) = body {
+            rb = rb.body(b);
+        }
+        let r = bounded(rb.send())
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        read_response(r).await
     }
 
     /// GET with a key; asserts 200 and returns the JSON body.
