@@ -446,3 +446,77 @@ async fn stop_closes_idle_keep_alive_connections_and_the_port() {
         "{e} (stop took {took:?})"
     );
 }
+
+/// On shutdown, a request already in flight (held up by a latency fault)
+/// still gets its answer, while the port stops taking new connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_finishes_during_a_graceful_stop() {
+    let limits = Limits {
+        shutdown_grace: Duration::from_secs(10),
+        ..Limits::default()
+    };
+    let sb = sandbox(limits).await;
+    let client = sb.client();
+    let rule = sb
+        .request(
+            &client,
+            Some(ADMIN),
+            reqwest::Method::POST,
+            "/_sandbox/faults",
+            Some("application/json"),
+            Some(r#"{"path": "/api/companies/1", "latency_ms": 800, "times": 1}"#.into()),
+        )
+        .await;
+    assert_eq!(rule.status, 201, "{}", rule.text);
+    let url = sb.url("/api/companies/1");
+    let slow = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .basic_auth(PARTNER1, None::<&str>)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    });
+    // The rule is used up (and listed no more) once the request has reached
+    // the server and is waiting out its latency.
+    let deadline = Instant::now() + STEP;
+    loop {
+        let rules = sb
+            .request(
+                &client,
+                Some(ADMIN),
+                reqwest::Method::GET,
+                "/_sandbox/faults",
+                None,
+                None,
+            )
+            .await;
+        if rules.body["data"].as_array().is_some_and(|d| d.is_empty()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let addr = sb.addr;
+    let started = Instant::now();
+    timeout(STEP, sb.stop()).await.expect("stop returns");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "stop waited for the request in flight"
+    );
+    let status = timeout(STEP, slow)
+        .await
+        .expect("answered in time")
+        .unwrap();
+    assert_eq!(status.expect("the in-flight request was answered"), 200);
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "the port is closed after the stop"
+    );
+}
