@@ -278,6 +278,9 @@ async fn dangling_reference_is_refused() {
     ));
     assert!(problem.contains("999"), "{problem}");
     assert!(problem.contains("does not exist"), "{problem}");
+    // the missing company is the one problem: its subscription is not also
+    // reported as belonging to another company
+    assert_eq!(run.problem_count(), 1, "{}", run.all());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -639,7 +639,8 @@ impl Loader {
                 ));
                 continue;
             };
-            if let Some(same) = a.same {
+            // (no point comparing with an attribute already reported as missing)
+            if let Some(same) = a.same.filter(|same| !out.iter().any(|(n, _)| n == same)) {
                 let (mine, theirs) = (info.slot(same), target.info().slot(same));
                 if let (Some(m), Some(t)) = (mine, theirs)
                     && vals[m] != rec.vals[t]
