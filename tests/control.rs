@@ -1423,3 +1423,27 @@ async fn health_reports_the_counts_of_the_current_state() {
         );
     }
 }
+
+/// A request refused by authentication still names the known key's partner
+/// in the journal (null only for an unknown key, or an admin key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_names_the_partner_of_a_refused_known_key() {
+    let t = T::start().await;
+    let no_plan = t.get(NO_PLAN, "/api/companies").await;
+    assert_eq!(no_plan.status, 403, "{}", no_plan.text);
+    let inactive = t.get(INACTIVE, "/api/companies").await;
+    assert_eq!(inactive.status, 403, "{}", inactive.text);
+    let admin = t.get(ADMIN, "/api/companies").await;
+    assert_eq!(admin.status, 403, "{}", admin.text);
+    let journal = t.journal("").await;
+    let partner_of = |r: &Resp| {
+        journal
+            .iter()
+            .find(|e| e["id"] == r.request_id())
+            .unwrap_or_else(|| panic!("no entry for {}", r.request_id()))["partner_id"]
+            .clone()
+    };
+    assert_eq!(partner_of(&no_plan), json!(3));
+    assert_eq!(partner_of(&inactive), json!(4));
+    assert_eq!(partner_of(&admin), Value::Null);
+}

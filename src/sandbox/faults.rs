@@ -112,6 +112,10 @@ impl Faults {
         v
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.lock().rules.is_empty()
+    }
+
     pub fn list(&self) -> Vec<Value> {
         self.lock().rules.iter().map(render).collect()
     }

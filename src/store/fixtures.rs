@@ -780,7 +780,7 @@ impl Loader {
                 );
                 continue;
             }
-            if self.state.keys.iter().any(|k| k.key == key) {
+            if self.state.key_index.contains_key(&super::key_digest(&key)) {
                 fail("ApiKey", "the same key appears more than once".into());
                 continue;
             }
@@ -816,7 +816,7 @@ impl Loader {
                     }
                 }
             };
-            self.state.keys.push(ApiKey { key, kind });
+            self.state.add_key(ApiKey { key, kind });
         }
     }
 }

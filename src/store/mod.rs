@@ -111,6 +111,9 @@ pub struct State {
     /// One table per collection, in [`Res`] order.
     pub tables: Vec<Table>,
     pub keys: Vec<ApiKey>,
+    /// SHA-256 of each key -> its index in `keys`: a lookup whose timing
+    /// depends on the digest only, never on how much of a key matches.
+    pub key_index: HashMap<[u8; 32], usize>,
     /// Sandbox-clock time of the load, in milliseconds.
     pub loaded_at: i64,
     /// Tokens partners used in successful writes: (PartnerId, Token) -> when.
@@ -127,6 +130,7 @@ impl State {
         State {
             tables: Res::ALL.iter().map(|_| Table::default()).collect(),
             keys: Vec::new(),
+            key_index: HashMap::new(),
             loaded_at: 0,
             tokens: HashMap::new(),
             changes: 0,
@@ -217,6 +221,12 @@ impl State {
         }
     }
 
+    /// Adds an API key to `keys` and its digest to `key_index`.
+    pub fn add_key(&mut self, key: ApiKey) {
+        self.key_index.insert(key_digest(&key.key), self.keys.len());
+        self.keys.push(key);
+    }
+
     /// Number of records per collection, in [`Res`] order.
     pub fn counts(&self) -> Vec<(Res, usize)> {
         Res::ALL
@@ -224,6 +234,14 @@ impl State {
             .map(|&r| (r, self.table(r).rows.len()))
             .collect()
     }
+}
+
+/// The SHA-256 digest API keys are looked up by.
+pub fn key_digest(key: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
 }
 
 fn insert_sorted(ids: &mut Vec<i64>, id: i64) {
