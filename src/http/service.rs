@@ -179,7 +179,7 @@ where
                 .then(|| app.store.read(|s| auth::partner_of(s, &credentials)))
                 .flatten()
         });
-    if area == Area::Api {
+    if area == Area::Api && app.journal.enabled() {
         let response_body = Some(journal::cut_text(&body));
         let request_body = request_body.as_deref().and_then(journal::keep_body);
         app.journal_entry(

@@ -51,8 +51,13 @@ impl Journal {
         }
     }
 
+    /// False with `--journal 0`: then nothing is copied for it at all.
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
     pub fn push(&self, entry: Entry) {
-        if self.capacity == 0 {
+        if !self.enabled() {
             return;
         }
         let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
