@@ -24,17 +24,17 @@
 //! * **Safe output.** `out` must not exist or be empty; on any error the files
 //!   written so far (and the directory, when it was created here) are removed.
 
-use crate::store::value::{civil_from_days, days_from_civil, days_in_month};
+use crate::domain::value::{civil_from_days, days_from_civil, days_in_month};
 use std::fmt::{self, Write as _};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::api::resources::EVENT_TYPES;
-use crate::api::rules;
-use crate::api::schema::{Attr, Kind, Res, Rule, flag};
-use crate::api::validate::check_length;
-use crate::store::value::write_timestamp;
+use crate::domain::resources::EVENT_TYPES;
+use crate::domain::rules;
+use crate::domain::schema::{Attr, Kind, Res, Rule, flag};
+use crate::domain::validate::check_length;
+use crate::domain::value::write_timestamp;
 
 /// What to generate.
 #[derive(Clone, Debug)]

@@ -17,16 +17,11 @@
 //!
 //! Dependencies point inward: `http` uses `api` and `store`; never the reverse.
 
-pub mod api;
 pub mod cli;
 pub mod config;
+pub mod domain;
+pub mod edge;
 pub mod generate;
-pub mod http;
-pub mod openapi;
-pub mod postman;
-pub mod record;
-pub mod sandbox;
-pub mod server;
 pub mod start;
 pub mod store;
-pub mod tls;
+pub mod tools;

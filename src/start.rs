@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::api::schema::Res;
 use crate::config::Settings;
-use crate::http::service::App;
+use crate::domain::schema::Res;
+use crate::edge::service::App;
+use crate::edge::tls::{self, TlsSettings};
 use crate::store::fixtures::{self, Problem};
 use crate::store::{Clock, KeyKind, State, Store, Val};
-use crate::tls::{self, TlsSettings};
 
 /// Everything `serve` needs, from the command line.
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use cleverfox_sandbox::server::Limits;
+use cleverfox_sandbox::edge::server::Limits;
 use common::*;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
@@ -52,7 +52,7 @@ fn connector_alpn(sb: &Sandbox, alpn: &[&[u8]]) -> TlsConnector {
         roots.add(cert.expect("CA PEM parses")).expect("CA added");
     }
     let mut config =
-        rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::tls::provider())
+        rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::edge::tls::provider())
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_root_certificates(roots)

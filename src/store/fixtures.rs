@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use super::faults::FaultRule;
 use super::json_scan::{self, LineIndex, ScanError};
-use super::value::{ArcStr, Val};
 use super::{ApiKey, KeyKind, Record, State};
-use crate::api::schema::Attr;
-use crate::api::schema::{Res, ResourceInfo};
-use crate::api::validate::{Scalar, describe, scalar_value};
+use crate::domain::faults::FaultRule;
+use crate::domain::schema::Attr;
+use crate::domain::schema::{Res, ResourceInfo};
+use crate::domain::validate::{Scalar, describe, scalar_value};
+use crate::domain::value::{ArcStr, Val};
 
 /// Slots of the string cache of a load (a power of two).
 const INTERN_SLOTS: usize = 1 << 16;

@@ -7,12 +7,9 @@
 //! old data or the new, never a mix.
 
 pub mod clock;
-pub mod faults;
 pub mod fixtures;
 pub mod json_scan;
 pub mod outbox;
-pub mod snapshot;
-pub mod value;
 pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,10 +17,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::api::schema::{Res, ResourceInfo, Scope};
+use crate::domain::schema::{Res, ResourceInfo, Scope};
+pub use crate::domain::value::Val;
 pub use clock::Clock;
 pub use outbox::{Mail, Outbox};
-pub use value::Val;
 
 /// How long a Token stays used (API.md section 2, "Duplicate prevention").
 pub const TOKEN_WINDOW_MS: i64 = 60 * 60 * 1000;
@@ -122,7 +119,7 @@ pub struct State {
     /// reload reports how many it discarded).
     pub changes: u64,
     /// The fault rules of `sandbox.json` (or the bundle's `sandbox`).
-    pub faults: Vec<faults::FaultRule>,
+    pub faults: Vec<crate::domain::faults::FaultRule>,
 }
 
 impl State {

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cleverfox_sandbox::config::Settings;
-use cleverfox_sandbox::server::{self, Limits};
+use cleverfox_sandbox::edge::server::{self, Limits};
+use cleverfox_sandbox::edge::tls::TlsSettings;
 use cleverfox_sandbox::start::{self, Options};
-use cleverfox_sandbox::tls::TlsSettings;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::Value;

@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
-use crate::http::service::{self, App};
+use crate::edge::service::{self, App};
 
 /// Connection limits and timeouts.
 #[derive(Clone, Debug)]

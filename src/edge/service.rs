@@ -14,13 +14,13 @@ use super::auth::{self, Principal};
 use super::body;
 use super::error::ApiError;
 use super::route::{self, Area, Route};
-use crate::api::engine::{self, EngineError, WriteCtx};
-use crate::api::rules::ViewCtx;
 use crate::config::Settings;
-use crate::sandbox::faults::{Decision, Faults};
-use crate::sandbox::journal::{self, Journal};
+use crate::domain::engine::{self, EngineError, WriteCtx};
+use crate::domain::rules::ViewCtx;
+use crate::domain::value::format_timestamp;
+use crate::edge::faults::{Decision, Faults};
+use crate::edge::journal::{self, Journal};
 use crate::store::Store;
-use crate::store::value::format_timestamp;
 
 /// The response body type of every answer.
 pub type Body = Full<Bytes>;
@@ -226,8 +226,10 @@ pub struct Documents {
 impl App {
     pub fn documents(&self) -> &Documents {
         self.documents.get_or_init(|| Documents {
-            openapi: serde_json::to_vec_pretty(&crate::openapi::document()).unwrap_or_default(),
-            postman: serde_json::to_vec_pretty(&crate::postman::collection()).unwrap_or_default(),
+            openapi: serde_json::to_vec_pretty(&crate::tools::openapi::document())
+                .unwrap_or_default(),
+            postman: serde_json::to_vec_pretty(&crate::tools::postman::collection())
+                .unwrap_or_default(),
         })
     }
 
@@ -350,7 +352,7 @@ where
     *principal = Some(who);
     match (area, who) {
         (Area::Api, Principal::Partner(partner)) => api(app, req, partner, request_body).await,
-        (Area::Sandbox, Principal::Admin) => crate::sandbox::handle(app, req).await,
+        (Area::Sandbox, Principal::Admin) => crate::edge::control::handle(app, req).await,
         _ => Err(ApiError::not_found(format!("No such resource: {path}."))),
     }
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::schema::{Attr, Kind, Res, ResourceInfo, flag, op};
+use crate::domain::schema::{Attr, Kind, Res, ResourceInfo, flag, op};
 
 /// The schema name of a resource's record: `companies` -> `Company`.
 pub fn schema_name(res: Res) -> &'static str {

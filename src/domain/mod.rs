@@ -2,9 +2,12 @@
 //! Knows nothing of HTTP.
 
 pub mod engine;
+pub mod faults;
 pub mod render;
 pub mod resources;
 pub mod rules;
 pub mod schema;
 pub mod simulate;
+pub mod snapshot;
 pub mod validate;
+pub mod value;

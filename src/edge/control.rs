@@ -1,21 +1,20 @@
 //! The sandbox control API under `/_sandbox/` (API.md section 8), for admin
 //! keys only: what a tester needs and the real API cannot give.
 
-pub mod faults;
-pub mod journal;
-
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::engine::{EngineError, WriteCtx};
-use crate::api::simulate::{self, Outcome};
-use crate::http::body;
-use crate::http::error::ApiError;
-use crate::http::service::{App, Reply};
-use crate::store::faults::FaultRule;
-use crate::store::value::{format_timestamp, parse_utc_timestamp};
-use crate::store::{fixtures, snapshot, watch};
+use super::journal;
+use crate::domain::engine::{EngineError, WriteCtx};
+use crate::domain::faults::FaultRule;
+use crate::domain::simulate::{self, Outcome};
+use crate::domain::snapshot;
+use crate::domain::value::{format_timestamp, parse_utc_timestamp};
+use crate::edge::body;
+use crate::edge::error::ApiError;
+use crate::edge::service::{App, Reply};
+use crate::store::{fixtures, watch};
 
 /// Largest bundle `PUT /_sandbox/snapshot` accepts.
 pub const MAX_SNAPSHOT: usize = 1 << 30;
@@ -279,7 +278,7 @@ fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Resul
     let Some(outcome) = outcome.filter(|_| errors.is_empty()) else {
         return Err(ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors));
     };
-    let view = crate::http::service::view(app);
+    let view = crate::edge::service::view(app);
     let ctx = WriteCtx {
         now_ms: view.now_ms,
         strict: false,
@@ -297,7 +296,7 @@ fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Resul
     reply.status = StatusCode::CREATED;
     reply.headers.push((
         http::header::LOCATION,
-        crate::http::service::header_value(&format!("/api/logs/{}", run.log_id)),
+        crate::edge::service::header_value(&format!("/api/logs/{}", run.log_id)),
     ));
     Ok(reply)
 }

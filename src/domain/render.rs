@@ -6,7 +6,7 @@ use std::io::Write as _;
 
 use super::rules::ViewCtx;
 use super::schema::{Kind, ResourceInfo, flag};
-use crate::store::value::write_timestamp;
+use crate::domain::value::write_timestamp;
 use crate::store::{Record, State, Val};
 
 /// Writes one value as JSON.

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::api::schema::{Res, op};
+use crate::domain::schema::{Res, op};
 
 /// Example bodies that pass validation against the default fixtures, in the
 /// order their records are created. `{{…Id}}` names a record created before.

@@ -7,7 +7,7 @@ use http::HeaderMap;
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
-use crate::api::schema::Res;
+use crate::domain::schema::Res;
 use crate::store::{KeyKind, State, key_digest};
 
 /// Who a request acts for.

@@ -8,7 +8,7 @@ use super::engine::{EngineError, WriteCtx, append_event};
 use super::render;
 use super::rules::{get, time_zones};
 use super::schema::Res;
-use crate::store::value::{ArcStr, format_timestamp};
+use crate::domain::value::{ArcStr, format_timestamp};
 use crate::store::{Mail, State, Val};
 
 /// The outcome of a run.
@@ -348,7 +348,7 @@ pub fn run_job(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::value::parse_timestamp;
+    use crate::domain::value::parse_timestamp;
 
     #[test]
     fn local_time_follows_the_zone_and_daylight_saving() {

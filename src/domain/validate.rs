@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::engine::scoped_get;
 use super::rules::{self, CheckCtx};
 use super::schema::{Attr, Kind, ResourceInfo, Rule, flag};
-use crate::store::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
+use crate::domain::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
 use crate::store::{State, Val};
 
 /// Describes a JSON value in an error message (shortened).

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::api::rules::new_api_key;
-use crate::api::schema::{Redact, Res, ResourceInfo};
+use crate::domain::rules::new_api_key;
+use crate::domain::schema::{Redact, Res, ResourceInfo};
 use crate::store::fixtures;
 
 /// What to record.

@@ -3,7 +3,7 @@
 use http::Method;
 
 use super::error::ApiError;
-use crate::api::schema::{Res, op};
+use crate::domain::schema::{Res, op};
 
 /// What a request under `/api/` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

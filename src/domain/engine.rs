@@ -11,7 +11,7 @@ use super::resources::EVENT_TYPES;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
 use super::validate::{self, Mode, Validated};
-use crate::store::value::ArcStr;
+use crate::domain::value::ArcStr;
 use crate::store::{Mail, Record, State, Val};
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
