@@ -10,10 +10,12 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::domain::schema::Res;
+use crate::domain::state::{KeyKind, State};
+use crate::domain::value::Val;
 use crate::edge::service::App;
 use crate::edge::tls::{self, TlsSettings};
 use crate::store::fixtures::{self, Problem};
-use crate::store::{Clock, KeyKind, State, Store, Val};
+use crate::store::{Clock, Store};
 
 /// Everything `serve` needs, from the command line.
 #[derive(Clone, Debug)]

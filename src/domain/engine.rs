@@ -6,13 +6,15 @@
 
 use serde_json::{Map, Value};
 
+use super::mail::Mail;
 use super::render;
 use super::resources::EVENT_TYPES;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
+use super::state::{Record, State};
 use super::validate::{self, Mode, Validated};
+use super::value::Val;
 use crate::domain::value::ArcStr;
-use crate::store::{Mail, Record, State, Val};
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

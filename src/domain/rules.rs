@@ -3,9 +3,11 @@
 //! by engine type, values generated on create, and values computed when a
 //! record is read. Each is a small function over one record.
 
+use super::mail::Mail;
 use super::schema::{Res, ResourceInfo};
+use super::state::State;
+use super::value::Val;
 use crate::domain::value::ArcStr;
-use crate::store::{Mail, State, Val};
 
 /// What a cross-attribute check sees: the record as it would be stored.
 pub struct CheckCtx<'a> {

@@ -5,11 +5,13 @@
 //! sets the job's LastRanOn, and sends the notification the device asks for.
 
 use super::engine::{EngineError, WriteCtx, append_event};
+use super::mail::Mail;
 use super::render;
 use super::rules::{get, time_zones};
 use super::schema::Res;
+use super::state::State;
+use super::value::Val;
 use crate::domain::value::{ArcStr, format_timestamp};
-use crate::store::{Mail, State, Val};
 
 /// The outcome of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 
 use std::io::Write as _;
 
+use super::state::{KeyKind, State};
 use crate::domain::render::{write_str, write_val};
 use crate::domain::schema::Res;
-use crate::store::{KeyKind, State};
 
 /// Writes the bundle: one member per collection (records in ascending id
 /// order, one per line), `apikeys`, and `sandbox` when `sandbox_json` (the

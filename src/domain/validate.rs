@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use super::engine::scoped_get;
 use super::rules::{self, CheckCtx};
 use super::schema::{Attr, Kind, ResourceInfo, Rule, flag};
+use super::state::State;
+use super::value::Val;
 use crate::domain::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
-use crate::store::{State, Val};
 
 /// Describes a JSON value in an error message (shortened).
 pub fn describe(v: &Value) -> String {

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
 use crate::domain::schema::Res;
-use crate::store::{KeyKind, State, key_digest};
+use crate::domain::state::{KeyKind, State, key_digest};
 
 /// Who a request acts for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

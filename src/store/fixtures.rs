@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::json_scan::{self, LineIndex, ScanError};
-use super::{ApiKey, KeyKind, Record, State};
 use crate::domain::faults::FaultRule;
 use crate::domain::schema::Attr;
 use crate::domain::schema::{Res, ResourceInfo};
+use crate::domain::state::{ApiKey, KeyKind, Record, State, key_digest};
 use crate::domain::validate::{Scalar, describe, scalar_value};
 use crate::domain::value::{ArcStr, Val};
 
@@ -780,7 +780,7 @@ impl Loader {
                 );
                 continue;
             }
-            if self.state.key_index.contains_key(&super::key_digest(&key)) {
+            if self.state.key_index.contains_key(&key_digest(&key)) {
                 fail("ApiKey", "the same key appears more than once".into());
                 continue;
             }

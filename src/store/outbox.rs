@@ -5,19 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-/// One e-mail the real service would have sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mail {
-    /// Assigned when the mail enters the outbox.
-    pub id: u64,
-    /// Sandbox-clock time, UTC milliseconds.
-    pub time_ms: i64,
-    pub to: String,
-    pub cc: Option<String>,
-    pub bcc: Option<String>,
-    pub subject: String,
-    pub body: String,
-}
+use crate::domain::mail::Mail;
 
 /// E-mails kept at most; the oldest are dropped first.
 pub const OUTBOX_CAPACITY: usize = 1000;
