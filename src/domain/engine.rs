@@ -54,6 +54,11 @@ fn not_found(res: Res, id: i64) -> EngineError {
     EngineError::NotFound(format!("{} {id}", res.info().key_name()))
 }
 
+/// Largest `PageSize` served; larger values are served as this (API.md section 1).
+pub const MAX_PAGE_SIZE: u64 = 500;
+/// `PageSize` when the request names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 25;
+
 /// One page of the partner's records, in descending primary-key order:
 /// `{"data": [...], "page_no": N, "page_size": M}`. Costs O(page size) for
 /// scoped collections, whatever the size of the store.
@@ -184,33 +189,43 @@ pub fn create(
     let names = event_names(state, res, &vals);
     state.insert(res, id, vals.into_boxed_slice());
     let event = info.def.write.events.added;
-    finish(
-        state,
-        ctx,
+    let change = Change {
         res,
         id,
         partner,
-        (event, &names),
+        event: (event, &names),
         token,
-        warnings,
-        mails,
-    )
+    };
+    finish(state, ctx, change, warnings, mails)
+}
+
+/// What a create or update stored, for [`finish`].
+struct Change<'a> {
+    res: Res,
+    id: i64,
+    partner: i64,
+    /// The event type id to record and the names it cites.
+    event: (i64, &'a [(&'a str, i64)]),
+    /// The request's Token, remembered once the write succeeded.
+    token: Option<String>,
 }
 
 /// The common end of a create or update: its event, its Token, the change
 /// count, and the record as stored.
-#[allow(clippy::too_many_arguments)]
 fn finish(
     state: &mut State,
     ctx: &WriteCtx,
-    res: Res,
-    id: i64,
-    partner: i64,
-    (event, names): (i64, &[(&str, i64)]),
-    token: Option<String>,
+    change: Change,
     warnings: Vec<String>,
     mails: Vec<Mail>,
 ) -> Result<Written, EngineError> {
+    let Change {
+        res,
+        id,
+        partner,
+        event: (event, names),
+        token,
+    } = change;
     append_event(state, event, names, ctx.now_ms);
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
@@ -256,17 +271,14 @@ pub fn update(
     let names = event_names(state, res, &vals);
     state.replace_vals(res, id, vals.into_boxed_slice());
     let event = info.def.write.events.modified;
-    finish(
-        state,
-        ctx,
+    let change = Change {
         res,
         id,
         partner,
-        (event, &names),
+        event: (event, &names),
         token,
-        warnings,
-        Vec::new(),
-    )
+    };
+    finish(state, ctx, change, warnings, Vec::new())
 }
 
 /// The ids of `child` records whose attribute `fk` names `id`, ascending.

@@ -1,6 +1,7 @@
 //! The CleverFox domain: resource tables, the generic engine, rendering.
 //! Knows nothing of HTTP.
 
+pub mod control;
 pub mod engine;
 pub mod faults;
 pub mod mail;

@@ -15,7 +15,7 @@ use super::body;
 use super::error::ApiError;
 use super::route::{self, Area, Route};
 use crate::config::Settings;
-use crate::domain::engine::{self, EngineError, WriteCtx};
+use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, EngineError, MAX_PAGE_SIZE, WriteCtx};
 use crate::domain::rules::ViewCtx;
 use crate::domain::value::format_timestamp;
 use crate::edge::faults::{Decision, Faults};
@@ -29,10 +29,6 @@ pub const JSON: &str = "application/json; charset=utf-8";
 pub const X_REQUEST_ID: &str = "x-request-id";
 pub const X_SANDBOX_WARNING: &str = "x-sandbox-warning";
 pub const X_SANDBOX_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
-
-/// Largest `PageSize` served; larger values are served as this.
-pub const MAX_PAGE_SIZE: u64 = 500;
-pub const DEFAULT_PAGE_SIZE: u64 = 25;
 
 /// What every connection shares.
 pub struct App {

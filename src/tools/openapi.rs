@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::control::CONTROL_ENDPOINTS;
+use crate::domain::engine::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::schema::{Attr, Kind, Res, ResourceInfo, flag, op};
 
 /// The schema name of a resource's record: `companies` -> `Company`.
@@ -332,7 +334,7 @@ pub fn document() -> Value {
                 "properties": {
                     "data": { "type": "array", "items": reference(name) },
                     "page_no": { "type": "integer", "minimum": 1 },
-                    "page_size": { "type": "integer", "minimum": 1, "maximum": 500 },
+                    "page_size": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE },
                 },
                 "required": ["data", "page_no", "page_size"],
             }),
@@ -413,8 +415,8 @@ pub fn document() -> Value {
                     "description": "Page number, from 1 (matched case-insensitively)",
                     "schema": { "type": "integer", "minimum": 1, "default": 1 } },
                 "PageSize": { "name": "PageSize", "in": "query", "required": false,
-                    "description": "Records per page; above 500 is served as 500",
-                    "schema": { "type": "integer", "minimum": 1, "default": 25 } },
+                    "description": format!("Records per page; above {MAX_PAGE_SIZE} is served as {MAX_PAGE_SIZE}"),
+                    "schema": { "type": "integer", "minimum": 1, "default": DEFAULT_PAGE_SIZE } },
             },
             "schemas": schemas,
         },
@@ -433,64 +435,11 @@ fn sandbox_paths(paths: &mut Map<String, Value>) {
         responses.insert("403".into(), error("Not an admin key"));
         json!({ "tags": ["sandbox"], "summary": summary, "responses": responses })
     };
-    let endpoints: &[(&str, &[(&str, &str)])] = &[
-        (
-            "/_sandbox/health",
-            &[(
-                "get",
-                "What is loaded, whether fixtures are watched, the last reload's problem",
-            )],
-        ),
-        ("/_sandbox/reset", &[("post", "Reload the fixtures now")]),
-        (
-            "/_sandbox/snapshot",
-            &[
-                ("get", "The whole state as a bundle"),
-                ("put", "Replace the state with a bundle"),
-            ],
-        ),
-        (
-            "/_sandbox/requests",
-            &[
-                ("get", "The request journal, newest first"),
-                ("delete", "Clear the journal"),
-            ],
-        ),
-        (
-            "/_sandbox/clock",
-            &[
-                ("get", "The sandbox clock"),
-                ("post", "Advance or set the sandbox clock"),
-            ],
-        ),
-        (
-            "/_sandbox/jobs/{JobId}/run",
-            &[("post", "Simulate one run of a job (201 with the Log)")],
-        ),
-        (
-            "/_sandbox/outbox",
-            &[
-                ("get", "E-mails the sandbox would have sent"),
-                ("delete", "Clear the outbox"),
-            ],
-        ),
-        (
-            "/_sandbox/faults",
-            &[
-                ("get", "Fault rules"),
-                ("post", "Add a fault rule (201)"),
-                ("delete", "Remove all"),
-            ],
-        ),
-        (
-            "/_sandbox/faults/{id}",
-            &[("delete", "Remove one fault rule")],
-        ),
-    ];
-    for (path, ops) in endpoints {
+    for endpoint in CONTROL_ENDPOINTS {
+        let path = endpoint.path;
         let mut item = Map::new();
-        for (method, summary) in *ops {
-            item.insert(method.to_string(), admin(summary));
+        for (method, summary) in endpoint.methods {
+            item.insert(method.to_ascii_lowercase(), admin(summary));
         }
         for name in ["JobId", "id"] {
             if path.contains(&format!("{{{name}}}")) {

@@ -1,6 +1,6 @@
 //! `record`: crawl a live CleverFox API into a fixtures directory the sandbox
 //! loads as is (API.md section 9). Every collection is read page by page
-//! (`PageSize` 500, until a short page) and written in ascending id order,
+//! (`PageSize` [`MAX_PAGE_SIZE`], until a short page) and written in ascending id order,
 //! embedded objects and child arrays dropped, with a newly generated sandbox
 //! key in apikeys.json (never the upstream key). Pages are spooled to disk,
 //! so memory stays bounded by a page whatever the account's size. The result
@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::domain::engine::MAX_PAGE_SIZE;
 use crate::domain::rules::new_api_key;
 use crate::domain::schema::{Redact, Res, ResourceInfo};
 use crate::store::fixtures;
@@ -183,7 +184,10 @@ async fn record_into(
         let mut count = 0u64;
         let mut last_first_id = None;
         for page_no in 1u64.. {
-            let url = format!("{base}/{}?PageNo={page_no}&PageSize=500", res.name());
+            let url = format!(
+                "{base}/{}?PageNo={page_no}&PageSize={MAX_PAGE_SIZE}",
+                res.name()
+            );
             let body = fetch(client, &url, &opts.api_key).await?;
             let (records, page_size) = page(&body, &url, info)?;
             let first = records
