@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::domain::schema::Res;
 use crate::domain::state::{KeyKind, State};
 use crate::domain::value::Val;
-use crate::edge::service::App;
+use crate::edge::app::{App, Documents};
 use crate::edge::tls::{self, TlsSettings};
 use crate::store::fixtures::{self, Problem};
 use crate::store::{Clock, Store};
@@ -68,7 +68,7 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     })?;
     let store = Store::new(loaded.state, opts.fixtures.clone(), clock);
     Ok(Ready {
-        app: App::new(store, opts.settings.clone()),
+        app: App::new(store, opts.settings.clone(), documents),
         tls: tls.config,
         listener,
         addr,
@@ -200,5 +200,15 @@ fn describe_key(state: &State, kind: &KeyKind) -> String {
             }
             d
         }
+    }
+}
+
+/// The published descriptions the server answers at /openapi.json and
+/// /postman.json.
+fn documents() -> Documents {
+    Documents {
+        openapi: serde_json::to_vec_pretty(&crate::tools::openapi::document()).unwrap_or_default(),
+        postman: serde_json::to_vec_pretty(&crate::tools::postman::collection())
+            .unwrap_or_default(),
     }
 }

@@ -5,65 +5,20 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
+use super::app::{App, Reply};
+use super::body;
+use super::error::ApiError;
 use super::journal;
-use crate::domain::engine::{EngineError, WriteCtx};
+use super::route;
+use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
 use crate::domain::simulate::{self, Outcome};
 use crate::domain::snapshot;
 use crate::domain::value::{format_timestamp, parse_utc_timestamp};
-use crate::edge::body;
-use crate::edge::error::ApiError;
-use crate::edge::service::{App, Reply};
 use crate::store::{fixtures, watch};
 
 /// Largest bundle `PUT /_sandbox/snapshot` accepts.
 pub const MAX_SNAPSHOT: usize = 1 << 30;
-
-/// The control endpoints, for 404 and 405 answers.
-enum Endpoint {
-    Health,
-    Reset,
-    Snapshot,
-    Requests,
-    Clock,
-    JobRun(i64),
-    Outbox,
-    Faults,
-    Fault(u64),
-}
-
-impl Endpoint {
-    fn parse(rest: &str) -> Option<Endpoint> {
-        let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-        Some(match parts.as_slice() {
-            ["health"] => Endpoint::Health,
-            ["reset"] => Endpoint::Reset,
-            ["snapshot"] => Endpoint::Snapshot,
-            ["requests"] => Endpoint::Requests,
-            ["clock"] => Endpoint::Clock,
-            ["jobs", job, "run"] if digits(job) => {
-                Endpoint::JobRun(job.parse().ok().filter(|&j: &i64| j > 0)?)
-            }
-            ["outbox"] => Endpoint::Outbox,
-            ["faults"] => Endpoint::Faults,
-            ["faults", f] if digits(f) => Endpoint::Fault(f.parse().ok()?),
-            _ => return None,
-        })
-    }
-
-    fn allow(&self) -> &'static [&'static str] {
-        match self {
-            Endpoint::Health => &["GET"],
-            Endpoint::Reset | Endpoint::JobRun(_) => &["POST"],
-            Endpoint::Snapshot => &["GET", "PUT"],
-            Endpoint::Requests | Endpoint::Outbox => &["GET", "DELETE"],
-            Endpoint::Clock => &["GET", "POST"],
-            Endpoint::Faults => &["GET", "POST", "DELETE"],
-            Endpoint::Fault(_) => &["DELETE"],
-        }
-    }
-}
 
 fn json_reply(v: Value) -> Reply {
     Reply::ok(serde_json::to_vec(&v).unwrap_or_default())
@@ -75,21 +30,14 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let path = req.uri().path().to_owned();
-    let rest = path.strip_prefix("/_sandbox").unwrap_or("");
-    let endpoint = Endpoint::parse(rest)
-        .ok_or_else(|| ApiError::not_found(format!("No such control endpoint: {path}.")))?;
-    let method = req.method().clone();
-    if !endpoint.allow().contains(&method.as_str()) {
-        return Err(ApiError::method_not_allowed(&method, endpoint.allow()));
-    }
+    let route = route::control(req.method(), req.uri().path())?;
     let query = req.uri().query().map(str::to_owned);
     let (parts, incoming) = req.into_parts();
-    let limit = match endpoint {
-        Endpoint::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
+    let limit = match route.endpoint {
+        Control::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
         _ => app.settings.max_body,
     };
-    let bytes = if matches!(method, Method::POST | Method::PUT) {
+    let bytes = if matches!(route.method, Method::POST | Method::PUT) {
         body::read_limited(
             &parts.headers,
             incoming,
@@ -107,86 +55,95 @@ where
             body::parse_object(&bytes)
         }
     };
-    match (endpoint, method) {
-        (Endpoint::Health, _) => Ok(Reply::ok(health(app))),
-        (Endpoint::Clock, Method::GET) => Ok(Reply::ok(clock_body(app))),
-        (Endpoint::Clock, _) => {
+    match (route.endpoint, route.method) {
+        (Control::Health, _) => Ok(Reply::ok(health(app))),
+        (Control::Clock, Method::GET) => Ok(Reply::ok(clock_body(app))),
+        (Control::Clock, _) => {
             move_clock(app, &object()?)?;
             Ok(Reply::ok(clock_body(app)))
         }
-        (Endpoint::Reset, _) => {
+        (Control::Reset, _) => {
             let store = app.store.clone();
             let loaded = tokio::task::spawn_blocking(move || watch::reload(&store))
                 .await
                 .map_err(ApiError::internal)?;
             loaded_reply(app, loaded)
         }
-        (Endpoint::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
-        (Endpoint::Snapshot, _) => {
-            let store = app.store.clone();
-            let now = store.clock().now_ms();
-            let loaded = tokio::task::spawn_blocking(move || {
-                let started = std::time::Instant::now();
-                let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
-                let (files, records) = (loaded.files, loaded.records);
-                let discarded = store.swap_in(loaded.state);
-                Ok(watch::Reloaded {
-                    files,
-                    records,
-                    millis: started.elapsed().as_millis(),
-                    discarded,
-                })
-            })
-            .await
-            .map_err(ApiError::internal)?;
-            loaded_reply(app, loaded)
-        }
-        (Endpoint::Requests, Method::GET) => {
+        (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
+        (Control::Snapshot, _) => load_snapshot(app, bytes).await,
+        (Control::Requests, Method::GET) => {
             let filter = requests_filter(query.as_deref())?;
             Ok(json_reply(json!({ "data": app.journal.list(&filter) })))
         }
-        (Endpoint::Requests, _) => {
+        (Control::Requests, _) => {
             app.journal.clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Endpoint::Outbox, Method::GET) => {
-            let mails: Vec<Value> = app
-                .store
-                .outbox()
-                .list()
-                .into_iter()
-                .map(|m| {
-                    json!({"id": m.id, "time": format_timestamp(m.time_ms), "to": m.to, "cc": m.cc,
-                           "bcc": m.bcc, "subject": m.subject, "body": m.body})
-                })
-                .collect();
-            Ok(json_reply(json!({ "data": mails })))
-        }
-        (Endpoint::Outbox, _) => {
+        (Control::Outbox, Method::GET) => Ok(outbox(app)),
+        (Control::Outbox, _) => {
             app.store.outbox().clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Endpoint::Faults, Method::GET) => Ok(json_reply(json!({ "data": app.faults.list() }))),
-        (Endpoint::Faults, Method::POST) => {
+        (Control::Faults, Method::GET) => Ok(json_reply(json!({ "data": app.faults.list() }))),
+        (Control::Faults, Method::POST) => {
             let rule = FaultRule::parse(&Value::Object(object()?))
                 .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
             let mut reply = json_reply(app.faults.add(rule));
             reply.status = StatusCode::CREATED;
             Ok(reply)
         }
-        (Endpoint::Faults, _) => {
+        (Control::Faults, _) => {
             app.faults.clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Endpoint::Fault(id), _) => {
+        (Control::Fault, _) => {
+            let id = route.id;
             if app.faults.remove(id) {
                 Ok(json_reply(json!({ "data": app.faults.list() })))
             } else {
                 Err(ApiError::not_found(format!("There is no fault rule {id}.")))
             }
         }
-        (Endpoint::JobRun(job), _) => run_job(app, job, &object()?),
+        // the router admits only positive ids within i64 for {JobId}
+        (Control::JobRun, _) => run_job(app, route.id as i64, &object()?),
     }
+}
+
+/// `PUT /_sandbox/snapshot`: loads the bundle off to the side and swaps it
+/// in, or answers every problem (nothing swapped in).
+async fn load_snapshot(app: &App, bytes: Bytes) -> Result<Reply, ApiError> {
+    let store = app.store.clone();
+    let now = store.clock().now_ms();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
+        let (files, records) = (loaded.files, loaded.records);
+        let discarded = store.swap_in(loaded.state);
+        Ok(watch::Reloaded {
+            files,
+            records,
+            millis: started.elapsed().as_millis(),
+            discarded,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    loaded_reply(app, loaded)
+}
+
+/// `GET /_sandbox/outbox`: the e-mails, newest first.
+fn outbox(app: &App) -> Reply {
+    let mails: Vec<Value> = app
+        .store
+        .outbox()
+        .list()
+        .into_iter()
+        .map(|m| {
+            json!({"id": m.id, "time": format_timestamp(m.time_ms), "to": m.to, "cc": m.cc,
+                   "bcc": m.bcc, "subject": m.subject, "body": m.body})
+        })
+        .collect();
+    json_reply(json!({ "data": mails }))
 }
 
 /// Answers a reset or a snapshot load: what was loaded, or every problem
@@ -278,27 +235,15 @@ fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Resul
     let Some(outcome) = outcome.filter(|_| errors.is_empty()) else {
         return Err(ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors));
     };
-    let view = crate::edge::service::view(app);
-    let ctx = WriteCtx {
-        now_ms: view.now_ms,
-        strict: false,
-        view,
-    };
+    let ctx = app.write_ctx(false);
     let run = app
         .store
-        .write(|s| simulate::run_job(s, &ctx, job, outcome, messages))
-        .map_err(|e| match e {
-            EngineError::NotFound(what) => ApiError::not_found(format!("{what} does not exist.")),
-            other => ApiError::new(StatusCode::CONFLICT, other.to_string()),
-        })?;
+        .write(|s| simulate::run_job(s, &ctx, job, outcome, messages))?;
     app.store.outbox().push(run.mails);
-    let mut reply = Reply::ok(run.body);
-    reply.status = StatusCode::CREATED;
-    reply.headers.push((
-        http::header::LOCATION,
-        crate::edge::service::header_value(&format!("/api/logs/{}", run.log_id)),
-    ));
-    Ok(reply)
+    Ok(Reply::created(
+        run.body,
+        &format!("/api/logs/{}", run.log_id),
+    ))
 }
 
 /// `GET /_sandbox/health`: what is loaded, whether the fixtures are

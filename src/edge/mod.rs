@@ -1,5 +1,7 @@
 //! The edge: everything about HTTP, nothing about backups.
 
+pub mod api;
+pub mod app;
 pub mod auth;
 pub mod body;
 pub mod control;

@@ -1,8 +1,11 @@
-//! `(method, path)` to a typed [`Route`], or 404 / 405 with `Allow`.
+//! The one router: `(method, path)` to a typed [`Route`] under `/api/` (from
+//! the resource tables) or [`ControlRoute`] under `/_sandbox/` (from the
+//! control endpoint table), or 404 / 405 with `Allow`.
 
 use http::Method;
 
 use super::error::ApiError;
+use crate::domain::control::{self, Control};
 use crate::domain::schema::{Res, op};
 
 /// What a request under `/api/` asks for.
@@ -107,6 +110,30 @@ fn not_allowed(method: &Method, ops: u8, candidates: &[(u8, Method)]) -> ApiErro
     ApiError::method_not_allowed(method, &allow)
 }
 
+/// What a request under `/_sandbox/` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControlRoute {
+    pub endpoint: Control,
+    /// The number in the path (`{JobId}`, a fault rule's `{id}`), else 0.
+    pub id: u64,
+    /// One of the methods the endpoint offers.
+    pub method: Method,
+}
+
+/// Routes a request under `/_sandbox/` by the control endpoint table.
+pub fn control(method: &Method, path: &str) -> Result<ControlRoute, ApiError> {
+    let (endpoint, id) = control::find(path)
+        .ok_or_else(|| ApiError::not_found(format!("No such control endpoint: {path}.")))?;
+    if !endpoint.methods.iter().any(|&(m, _)| m == method.as_str()) {
+        return Err(ApiError::method_not_allowed(method, &endpoint.allow()));
+    }
+    Ok(ControlRoute {
+        endpoint: endpoint.endpoint,
+        id,
+        method: method.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +172,18 @@ mod tests {
         assert_eq!(e.headers[0].1, "GET");
         let e = route(&Method::DELETE, "/api/partners/1").unwrap_err();
         assert_eq!(e.headers[0].1, "GET, PUT");
+    }
+
+    #[test]
+    fn routes_control_endpoints_by_the_table() {
+        let r = control(&Method::POST, "/_sandbox/jobs/12/run").ok();
+        assert_eq!(r.map(|r| (r.endpoint, r.id)), Some((Control::JobRun, 12)));
+        assert_eq!(
+            control(&Method::GET, "/_sandbox/nope").unwrap_err().status,
+            404
+        );
+        let e = control(&Method::PUT, "/_sandbox/faults").unwrap_err();
+        assert_eq!(e.status, 405);
+        assert_eq!(e.headers[0].1, "GET, POST, DELETE");
     }
 }

@@ -20,7 +20,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
-use crate::edge::service::{self, App};
+use super::app::App;
+use super::service;
 
 /// Connection limits and timeouts.
 #[derive(Clone, Debug)]

@@ -1,81 +1,28 @@
-//! The request pipeline: request id -> authentication -> route -> engine ->
-//! response, with one access-log line per request. Every failure becomes a
-//! 4xx/5xx response: returning `Err` to hyper would abort the connection.
+//! The request pipeline: request id -> fault rules (for /api/) -> the key
+//! -> the /api/ or /_sandbox/ handler -> response, then the journal (for
+//! /api/) and one access-log line. Every failure becomes a 4xx/5xx response:
+//! returning `Err` to hyper would abort the connection, which only a `close`
+//! fault rule does.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
+use super::api::{self, Served};
+use super::app::{
+    App, JSON, X_REQUEST_ID, X_SANDBOX_FIXTURE_ERROR, X_SANDBOX_WARNING, header_value,
+};
 use super::auth::{self, Principal};
-use super::body;
+use super::body::Body;
+use super::control;
 use super::error::ApiError;
-use super::route::{self, Area, Route};
-use crate::config::Settings;
-use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, EngineError, MAX_PAGE_SIZE, WriteCtx};
-use crate::domain::rules::ViewCtx;
+use super::faults::Decision;
+use super::journal;
+use super::route::{self, Area};
 use crate::domain::value::format_timestamp;
-use crate::edge::faults::{Decision, Faults};
-use crate::edge::journal::{self, Journal};
-use crate::store::Store;
-
-/// The response body type of every answer.
-pub type Body = Full<Bytes>;
-
-pub const JSON: &str = "application/json; charset=utf-8";
-pub const X_REQUEST_ID: &str = "x-request-id";
-pub const X_SANDBOX_WARNING: &str = "x-sandbox-warning";
-pub const X_SANDBOX_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
-
-/// What every connection shares.
-pub struct App {
-    pub store: Store,
-    pub settings: Settings,
-    /// The last `--journal` requests to /api/.
-    pub journal: Journal,
-    /// The active fault rules.
-    pub faults: Faults,
-    /// /openapi.json and /postman.json.
-    documents: std::sync::OnceLock<Documents>,
-    /// The id of the next request (`X-Request-Id`).
-    next_request_id: AtomicU64,
-}
-
-impl App {
-    pub fn new(store: Store, settings: Settings) -> Arc<App> {
-        Arc::new(App {
-            store,
-            journal: Journal::new(settings.journal),
-            faults: Faults::default(),
-            documents: std::sync::OnceLock::new(),
-            settings,
-            next_request_id: AtomicU64::new(1),
-        })
-    }
-}
-
-/// A successful answer before it becomes a response.
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-    /// Why an attribute or parameter was ignored or adjusted.
-    pub warnings: Vec<String>,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-}
-
-impl Reply {
-    pub fn ok(body: Vec<u8>) -> Reply {
-        Reply {
-            status: StatusCode::OK,
-            body,
-            warnings: Vec::new(),
-            headers: Vec::new(),
-        }
-    }
-}
 
 /// The error that makes hyper close the connection without an answer: the
 /// only way a request "fails" (a `close` fault rule).
@@ -90,6 +37,34 @@ impl std::fmt::Display for CloseConnection {
 
 impl std::error::Error for CloseConnection {}
 
+/// What the journal and the access log say of a request, taken as it arrives.
+struct Seen {
+    id: u64,
+    method: Method,
+    path: String,
+    query: Option<String>,
+    area: Area,
+    started: Instant,
+}
+
+impl Seen {
+    /// A journal entry for this request, without bodies.
+    fn entry(&self, app: &App, partner_id: Option<i64>, status: u16) -> journal::Entry {
+        journal::Entry {
+            id: self.id,
+            time: format_timestamp(app.store.clock().now_ms()),
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            partner_id,
+            status,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            request_body: None,
+            response_body: None,
+        }
+    }
+}
+
 /// Handles one request: faults (for /api/), then the pipeline, then the
 /// journal (for /api/) and the access log. Every problem is an error
 /// response; only a `close` fault ends the connection instead.
@@ -98,49 +73,66 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let started = Instant::now();
-    let request_id = app.next_request_id.fetch_add(1, Ordering::Relaxed);
-    let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(str::to_owned);
-    let area = route::area(&path);
-    let mut principal = None;
-    let mut request_body = None;
-
-    let mut credentials = http::HeaderMap::new();
+    let seen = Seen {
+        id: app.next_request_id(),
+        method: req.method().clone(),
+        area: route::area(&path),
+        path,
+        query: req.uri().query().map(str::to_owned),
+        started: Instant::now(),
+    };
+    let mut credentials = HeaderMap::new();
     if let Some(v) = req
         .headers()
         .get(header::AUTHORIZATION)
-        .filter(|_| area == Area::Api)
+        .filter(|_| seen.area == Area::Api)
     {
         credentials.insert(header::AUTHORIZATION, v.clone());
     }
-    let (fault, key_partner) = if area == Area::Api {
-        app.fault_for(&req).await
+    let (fault, key_partner) = if seen.area == Area::Api {
+        fault_for(&app, &req).await
     } else {
         (None, None)
     };
-    let result = match fault {
+    let dispatched = match fault {
         Some(Fault::Close) => {
-            app.journal_entry(
-                request_id,
-                &method,
-                &path,
-                query,
-                key_partner,
-                0,
-                started,
-                None,
-                None,
-            );
-            tracing::info!(target: "cleverfox_sandbox::access", request_id, method = %method, path = %path,
-                status = 0, "request: connection closed by a fault rule");
+            app.journal.push(seen.entry(&app, key_partner, 0));
+            tracing::info!(target: "cleverfox_sandbox::access", request_id = seen.id, method = %seen.method,
+                path = %seen.path, status = 0, "request: connection closed by a fault rule");
             return Err(CloseConnection);
         }
-        Some(Fault::Respond(e)) => Err(e),
-        None => dispatch(&app, req, &mut principal, &mut request_body).await,
+        Some(Fault::Respond(e)) => Dispatched::refused(e),
+        None => dispatch(&app, req).await,
     };
-    let (status, body, mut headers) = match result {
+    let partner = dispatched
+        .principal
+        .and_then(Principal::partner_id)
+        .or(key_partner)
+        .or_else(|| {
+            // refused by authentication: the journal still names a known key's partner
+            (seen.area == Area::Api && dispatched.principal.is_none())
+                .then(|| app.store.read(|s| auth::partner_of(s, &credentials)))
+                .flatten()
+        });
+    let response = respond(&app, &seen, partner, dispatched.served);
+    tracing::info!(
+        target: "cleverfox_sandbox::access",
+        request_id = seen.id,
+        method = %seen.method,
+        path = %seen.path,
+        status = response.status().as_u16(),
+        duration_ms = seen.started.elapsed().as_secs_f64() * 1000.0,
+        partner,
+        "request"
+    );
+    Ok(response)
+}
+
+/// The answer as a response with its headers; the journal entry of an
+/// /api/ request.
+fn respond(app: &App, seen: &Seen, partner: Option<i64>, served: Served) -> Response<Body> {
+    let (status, body, mut headers) = match served.result {
         Ok(reply) => {
             let mut headers = reply.headers;
             headers.extend(
@@ -158,7 +150,7 @@ where
     };
     headers.push((
         HeaderName::from_static(X_REQUEST_ID),
-        HeaderValue::from(request_id),
+        HeaderValue::from(seen.id),
     ));
     if let Some(summary) = app.store.fixture_error_summary() {
         headers.push((
@@ -166,45 +158,17 @@ where
             header_value(&summary),
         ));
     }
-    let partner = principal
-        .and_then(Principal::partner_id)
-        .or(key_partner)
-        .or_else(|| {
-            // refused by authentication: the journal still names a known key's partner
-            (area == Area::Api && principal.is_none())
-                .then(|| app.store.read(|s| auth::partner_of(s, &credentials)))
-                .flatten()
-        });
-    if area == Area::Api && app.journal.enabled() {
-        let response_body = Some(journal::cut_text(&body));
-        let request_body = request_body.as_deref().and_then(journal::keep_body);
-        app.journal_entry(
-            request_id,
-            &method,
-            &path,
-            query,
-            partner,
-            status.as_u16(),
-            started,
-            request_body,
-            response_body,
-        );
+    if seen.area == Area::Api && app.journal.enabled() {
+        let mut entry = seen.entry(app, partner, status.as_u16());
+        entry.response_body = Some(journal::cut_text(&body));
+        entry.request_body = served.request_body.as_deref().and_then(journal::keep_body);
+        app.journal.push(entry);
     }
     let mut response = json_response(status, body);
     for (name, value) in headers {
         response.headers_mut().append(name, value);
     }
-    tracing::info!(
-        target: "cleverfox_sandbox::access",
-        request_id,
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        partner,
-        "request"
-    );
-    Ok(response)
+    response
 }
 
 /// What a fault rule does to a request instead of serving it.
@@ -213,88 +177,43 @@ enum Fault {
     Close,
 }
 
-/// The generated descriptions, built on first use.
-pub struct Documents {
-    pub openapi: Vec<u8>,
-    pub postman: Vec<u8>,
-}
-
-impl App {
-    pub fn documents(&self) -> &Documents {
-        self.documents.get_or_init(|| Documents {
-            openapi: serde_json::to_vec_pretty(&crate::tools::openapi::document())
-                .unwrap_or_default(),
-            postman: serde_json::to_vec_pretty(&crate::tools::postman::collection())
-                .unwrap_or_default(),
-        })
+/// Applies the fault rules to an /api/ request (after their delay); also
+/// returns the partner of the request's key, if any.
+async fn fault_for<B>(app: &App, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
+    let generation = app.store.generation();
+    if app.faults.file_generation() != generation {
+        let rules = app.store.read(|s| s.faults.clone());
+        app.faults.replace_file_rules(generation, rules);
     }
-
-    /// Applies the fault rules to an /api/ request (after their delay);
-    /// also returns the partner of the request's key, if any.
-    async fn fault_for<B>(&self, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
-        let generation = self.store.generation();
-        if self.faults.file_generation() != generation {
-            let rules = self.store.read(|s| s.faults.clone());
-            self.faults.replace_file_rules(generation, rules);
-        }
-        if self.faults.is_empty() {
-            return (None, None); // the common case: no rule, nothing to look up
-        }
-        let partner = self.store.read(|s| auth::partner_of(s, req.headers()));
-        let decision = self
-            .faults
-            .decide(req.method().as_str(), req.uri().path(), partner);
-        let (delay, fault) = match decision {
-            Decision::Serve { delay } => (delay, None),
-            Decision::Close { delay } => (delay, Some(Fault::Close)),
-            Decision::Respond {
-                delay,
-                status,
-                body,
-                retry_after,
-            } => {
-                let status =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                let mut e = ApiError::new(status, String::new());
-                e.raw_body = Some(serde_json::to_vec(&body).unwrap_or_default());
-                if let Some(secs) = retry_after {
-                    e = e.with_header(header::RETRY_AFTER, &secs.to_string());
-                }
-                (delay, Some(Fault::Respond(e)))
-            }
-        };
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        (fault, partner)
+    if app.faults.is_empty() {
+        return (None, None); // the common case: no rule, nothing to look up
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn journal_entry(
-        &self,
-        id: u64,
-        method: &http::Method,
-        path: &str,
-        query: Option<String>,
-        partner_id: Option<i64>,
-        status: u16,
-        started: Instant,
-        request_body: Option<String>,
-        response_body: Option<String>,
-    ) {
-        self.journal.push(journal::Entry {
-            id,
-            time: format_timestamp(self.store.clock().now_ms()),
-            method: method.to_string(),
-            path: path.to_string(),
-            query,
-            partner_id,
+    let partner = app.store.read(|s| auth::partner_of(s, req.headers()));
+    let decision = app
+        .faults
+        .decide(req.method().as_str(), req.uri().path(), partner);
+    let (delay, fault) = match decision {
+        Decision::Serve { delay } => (delay, None),
+        Decision::Close { delay } => (delay, Some(Fault::Close)),
+        Decision::Respond {
+            delay,
             status,
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            request_body,
-            response_body,
-        });
+            body,
+            retry_after,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut e = ApiError::new(status, String::new());
+            e.raw_body = Some(serde_json::to_vec(&body).unwrap_or_default());
+            if let Some(secs) = retry_after {
+                e = e.with_header(header::RETRY_AFTER, &secs.to_string());
+            }
+            (delay, Some(Fault::Respond(e)))
+        }
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
+    (fault, partner)
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
@@ -305,38 +224,43 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     r
 }
 
-/// A header value from free text: anything but visible ASCII becomes '?'.
-pub fn header_value(text: &str) -> HeaderValue {
-    let clean: String = text
-        .chars()
-        .map(|c| {
-            if c == ' ' || c.is_ascii_graphic() {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("?"))
+/// The answer to a request, and who it was answered for.
+struct Dispatched {
+    served: Served,
+    /// Who the key authenticated, once it did.
+    principal: Option<Principal>,
 }
 
-async fn dispatch<B>(
-    app: &App,
-    req: Request<B>,
-    principal: &mut Option<Principal>,
-    request_body: &mut Option<Bytes>,
-) -> Result<Reply, ApiError>
+impl Dispatched {
+    /// A document served without a key.
+    fn answered(body: Vec<u8>) -> Dispatched {
+        Dispatched {
+            served: Ok(super::app::Reply::ok(body)).into(),
+            principal: None,
+        }
+    }
+
+    fn refused(e: ApiError) -> Dispatched {
+        Dispatched {
+            served: Err(e).into(),
+            principal: None,
+        }
+    }
+}
+
+/// The published descriptions without a key; else the key, then the
+/// /api/ or /_sandbox/ handler.
+async fn dispatch<B>(app: &App, req: Request<B>) -> Dispatched
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let path = req.uri().path().to_owned();
     let area = route::area(&path);
-    // The published descriptions need no key.
-    if area == Area::Other && req.method() == http::Method::GET {
+    if area == Area::Other && req.method() == Method::GET {
         match path.as_str() {
-            "/openapi.json" => return Ok(Reply::ok(app.documents().openapi.clone())),
-            "/postman.json" => return Ok(Reply::ok(app.documents().postman.clone())),
+            "/openapi.json" => return Dispatched::answered(app.documents().openapi.clone()),
+            "/postman.json" => return Dispatched::answered(app.documents().postman.clone()),
             _ => {}
         }
     }
@@ -344,207 +268,18 @@ where
         Area::Api => auth::partner(state, req.headers()),
         Area::Sandbox => auth::admin(state, req.headers()),
         Area::Other => auth::any(state, req.headers()),
-    })?;
-    *principal = Some(who);
-    match (area, who) {
-        (Area::Api, Principal::Partner(partner)) => api(app, req, partner, request_body).await,
-        (Area::Sandbox, Principal::Admin) => crate::edge::control::handle(app, req).await,
-        _ => Err(ApiError::not_found(format!("No such resource: {path}."))),
+    });
+    let who = match who {
+        Ok(who) => who,
+        Err(e) => return Dispatched::refused(e),
+    };
+    let served = match (area, who) {
+        (Area::Api, Principal::Partner(partner)) => api::handle(app, req, partner).await,
+        (Area::Sandbox, Principal::Admin) => control::handle(app, req).await.into(),
+        _ => Err(ApiError::not_found(format!("No such resource: {path}."))).into(),
+    };
+    Dispatched {
+        served,
+        principal: Some(who),
     }
-}
-
-/// The view every rendering uses: the sandbox clock and the agent delay.
-pub fn view(app: &App) -> ViewCtx {
-    ViewCtx {
-        now_ms: app.store.clock().now_ms(),
-        agent_delay_ms: app.settings.agent_delay_ms,
-    }
-}
-
-async fn api<B>(
-    app: &App,
-    req: Request<B>,
-    partner: i64,
-    request_body: &mut Option<Bytes>,
-) -> Result<Reply, ApiError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    let route = route::route(req.method(), req.uri().path())?;
-    let params = query_params(req.uri().query());
-    let mut warnings = Vec::new();
-    let view = view(app);
-    match route {
-        Route::List(res) => {
-            let (page_no, page_size) = paging(&params, &mut warnings)?;
-            let body = app
-                .store
-                .read(|s| engine::list(s, &view, res, partner, page_no, page_size));
-            Ok(Reply {
-                warnings,
-                ..Reply::ok(body)
-            })
-        }
-        Route::Read(res, id) => {
-            ignore_params(&params, &mut warnings);
-            let body = app
-                .store
-                .read(|s| engine::read(s, &view, res, id, partner))
-                .map_err(engine_error)?;
-            Ok(Reply {
-                warnings,
-                ..Reply::ok(body)
-            })
-        }
-        Route::Delete(res, id) => {
-            ignore_params(&params, &mut warnings);
-            let ctx = write_ctx(app, view);
-            let w = app
-                .store
-                .write(|s| engine::delete(s, &ctx, res, id, partner))
-                .map_err(engine_error)?;
-            Ok(Reply {
-                warnings,
-                ..Reply::ok(w.body)
-            })
-        }
-        Route::Create(res) | Route::Update(res, _) => {
-            if let Route::Update(_, id) = route {
-                // the path's record before the content type (order of checks)
-                app.store
-                    .read(|s| engine::find(s, res, id, partner).map(|_| ()))
-                    .map_err(engine_error)?;
-            }
-            body::check_content_type(req.headers())?;
-            body_params(&params, &mut warnings);
-            let (parts, incoming) = req.into_parts();
-            let bytes = body::read_limited(
-                &parts.headers,
-                incoming,
-                app.settings.max_body,
-                app.settings.body_read_timeout,
-            )
-            .await?;
-            *request_body = Some(bytes.clone());
-            let input = body::parse_object(&bytes)?;
-            let ctx = write_ctx(app, view);
-            let w = app
-                .store
-                .write(|s| match route {
-                    Route::Update(_, id) => engine::update(s, &ctx, res, id, partner, &input),
-                    _ => engine::create(s, &ctx, res, partner, &input),
-                })
-                .map_err(engine_error)?;
-            warnings.extend(w.warnings);
-            app.store.outbox().push(w.mails);
-            let mut reply = Reply {
-                warnings,
-                ..Reply::ok(w.body)
-            };
-            if let Route::Create(_) = route {
-                reply.status = StatusCode::CREATED;
-                let path = format!("/api/{}/{}", res.name(), w.id);
-                let host = parts
-                    .headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_owned);
-                let location = host
-                    .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-                    .map_or(path.clone(), |h| format!("https://{h}{path}"));
-                reply
-                    .headers
-                    .push((header::LOCATION, header_value(&location)));
-            }
-            Ok(reply)
-        }
-    }
-}
-
-fn write_ctx(app: &App, view: ViewCtx) -> WriteCtx {
-    WriteCtx {
-        now_ms: view.now_ms,
-        strict: app.settings.strict,
-        view,
-    }
-}
-
-fn engine_error(e: EngineError) -> ApiError {
-    match e {
-        EngineError::NotFound(_) => ApiError::not_found(e.to_string()),
-        EngineError::Invalid(errors) => ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors),
-        EngineError::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, m),
-        EngineError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
-    }
-}
-
-/// Query parameters are never read as attributes on POST and PUT.
-fn body_params(params: &[(String, String)], warnings: &mut Vec<String>) {
-    for (k, _) in params {
-        warnings.push(format!(
-            "Query parameter '{k}' was ignored: POST and PUT read attributes from the JSON body only."
-        ));
-    }
-}
-
-/// Query parameters, percent-decoded, in order.
-fn query_params(query: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn ignore_params(params: &[(String, String)], warnings: &mut Vec<String>) {
-    for (k, _) in params {
-        warnings.push(format!(
-            "Query parameter '{k}' was ignored: the CleverFox API has no filters or options here."
-        ));
-    }
-}
-
-/// `PageNo` and `PageSize`, matched case-insensitively; other parameters
-/// are ignored with a warning.
-fn paging(params: &[(String, String)], warnings: &mut Vec<String>) -> Result<(u64, u64), ApiError> {
-    let (mut page_no, mut page_size) = (1, DEFAULT_PAGE_SIZE);
-    let mut errors = Vec::new();
-    for (k, v) in params {
-        let target = if k.eq_ignore_ascii_case("PageNo") {
-            &mut page_no
-        } else if k.eq_ignore_ascii_case("PageSize") {
-            &mut page_size
-        } else {
-            warnings.push(format!(
-                "Query parameter '{k}' was ignored: the CleverFox API has no filters; a List returns every record in scope, page by page."
-            ));
-            continue;
-        };
-        match whole_number(v) {
-            Some(n) if n >= 1 => *target = n,
-            _ => errors.push(format!(
-                "{} must be a whole number of at least 1, not '{v}'.",
-                if k.eq_ignore_ascii_case("PageNo") {
-                    "PageNo"
-                } else {
-                    "PageSize"
-                }
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
-    if page_size > MAX_PAGE_SIZE {
-        warnings.push(format!("PageSize {page_size} was served as {MAX_PAGE_SIZE}, the largest page the sandbox serves."));
-        page_size = MAX_PAGE_SIZE;
-    }
-    Ok((page_no, page_size))
-}
-
-/// A whole number in decimal digits; values too large for u64 saturate.
-fn whole_number(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(s.parse::<u64>().unwrap_or(u64::MAX))
 }
