@@ -82,6 +82,16 @@ pub enum KeyKind {
     Admin,
 }
 
+/// Why a key does not open `/api/` (API.md section 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiRefusal {
+    /// Admin keys open the sandbox control API only.
+    AdminKey,
+    NoPartnerPlan,
+    /// The partner is inactive (or no longer exists).
+    InactivePartner,
+}
+
 /// One entry of `apikeys.json`.
 #[derive(Clone, Debug)]
 pub struct ApiKey {
@@ -202,6 +212,31 @@ impl State {
                         .map(|r| r.owner)
                 })
                 .unwrap_or(OWNER_NOBODY),
+        }
+    }
+
+    /// The partner a key opens `/api/` for: a partner key whose partner has a
+    /// Partner Plan and is active.
+    pub fn api_partner(&self, kind: &KeyKind) -> Result<i64, ApiRefusal> {
+        match *kind {
+            KeyKind::Admin => Err(ApiRefusal::AdminKey),
+            KeyKind::Partner {
+                partner_plan: false,
+                ..
+            } => Err(ApiRefusal::NoPartnerPlan),
+            KeyKind::Partner { partner_id, .. } => {
+                let partners = Res::Partners.info();
+                let active = self.get(Res::Partners, partner_id).is_some_and(|p| {
+                    !partners
+                        .slot("IsInactive")
+                        .is_some_and(|s| p.vals[s].is_true())
+                });
+                if active {
+                    Ok(partner_id)
+                } else {
+                    Err(ApiRefusal::InactivePartner)
+                }
+            }
         }
     }
 

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod fixtures;
 pub mod json_scan;
 pub mod outbox;
+pub mod recent;
 pub mod watch;
 
 use std::path::PathBuf;
