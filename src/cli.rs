@@ -1,4 +1,5 @@
-//! The command line (API.md section 6): `serve` (the default) and `check`.
+//! The command line (API.md section 6): `serve` (the default), `check`,
+//! `openapi`, `record`, `generate` and `postman`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
-//! The generic engine: list, read, create, update and delete over the store
-//! for one partner, driven by the resource tables. Partner scope is enforced
-//! here and only here: every record a partner can reach goes through
-//! [`visible`]. Writes run under the store's write lock, one at a time, and
-//! change nothing unless every check passes.
+//! The generic engine: list, read, create, update and delete over a
+//! [`State`] for one partner, driven by the resource tables. Partner scope is
+//! enforced here and only here: every record a partner can reach goes
+//! through [`visible`]. A write changes nothing unless every check passes
+//! (the store runs each under its write lock, one at a time).
 
 use serde_json::{Map, Value};
 

@@ -1,6 +1,7 @@
-//! Basic credentials to the domain's [`Principal`]: the API key is the
-//! username, the password is ignored. Keys are compared in constant time and
-//! never logged or echoed.
+//! Basic credentials to a [`Principal`] (a partner or an admin): the API key
+//! is the username, the password is ignored. Keys are looked up by SHA-256
+//! digest, confirmed in constant time, and never logged or echoed; which
+//! keys open /api/ is the domain's rule (`State::api_partner`).
 
 use base64::Engine as _;
 use http::HeaderMap;
@@ -59,7 +60,6 @@ pub fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
-/// Looks a key up among the loaded keys, comparing every key in constant time.
 /// Looks a key up by its SHA-256 digest (so the lookup's timing says nothing
 /// about how much of a real key a guess matches), then confirms it with a
 /// constant-time comparison.

@@ -1,17 +1,18 @@
-//! The data: one [`State`] (every collection, its indexes and the API keys)
-//! behind one swap point, shared through the cheap-to-clone [`Store`] handle.
+//! The run-time store: one domain [`State`] behind one swap point, shared
+//! through the cheap-to-clone [`Store`] handle with the sandbox clock, the
+//! outbox and the reload status; loading fixtures and watching them.
 //!
 //! Readers hold the read lock for one synchronous step (authenticate, look
 //! up, render) and never across an `.await`; a reload builds a new `State`
 //! off to the side and swaps it in with one assignment, so a request sees the
 //! old data or the new, never a mix.
 
-pub mod clock;
-pub mod fixtures;
-pub mod json_scan;
-pub mod outbox;
-pub mod recent;
-pub mod watch;
+pub mod clock; // the sandbox clock
+pub mod fixtures; // loading and checking fixtures with file:line:column problems
+pub mod json_scan; // where JSON values start and end, for locating problems
+pub mod outbox; // the e-mails the sandbox would have sent
+pub mod recent; // the bounded newest-first queue of the outbox and the journal
+pub mod watch; // hot reload of the fixtures
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
