@@ -9,7 +9,7 @@ use super::app::{App, Reply};
 use super::body;
 use super::error::ApiError;
 use super::journal;
-use super::route;
+use super::route::{self, ControlRoute};
 use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
 use crate::domain::simulate::{self, Outcome};
@@ -32,22 +32,7 @@ where
 {
     let route = route::control(req.method(), req.uri().path())?;
     let query = req.uri().query().map(str::to_owned);
-    let (parts, incoming) = req.into_parts();
-    let limit = match route.endpoint {
-        Control::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
-        _ => app.settings.max_body,
-    };
-    let bytes = if matches!(route.method, Method::POST | Method::PUT) {
-        body::read_limited(
-            &parts.headers,
-            incoming,
-            limit,
-            app.settings.body_read_timeout,
-        )
-        .await?
-    } else {
-        Bytes::new()
-    };
+    let bytes = read_body(app, &route, req).await?;
     let object = || -> Result<serde_json::Map<String, Value>, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             Ok(serde_json::Map::new())
@@ -107,6 +92,30 @@ where
         // the router admits only positive ids within i64 for {JobId}
         (Control::JobRun, _) => run_job(app, route.id as i64, &object()?),
     }
+}
+
+/// The body of a POST or PUT (a snapshot may be as large as a bundle);
+/// empty for other methods.
+async fn read_body<B>(app: &App, route: &ControlRoute, req: Request<B>) -> Result<Bytes, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    if !matches!(route.method, Method::POST | Method::PUT) {
+        return Ok(Bytes::new());
+    }
+    let limit = match route.endpoint {
+        Control::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
+        _ => app.settings.max_body,
+    };
+    let (parts, incoming) = req.into_parts();
+    body::read_limited(
+        &parts.headers,
+        incoming,
+        limit,
+        app.settings.body_read_timeout,
+    )
+    .await
 }
 
 /// `PUT /_sandbox/snapshot`: loads the bundle off to the side and swaps it

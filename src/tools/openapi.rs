@@ -182,9 +182,60 @@ fn common_errors(responses: &mut Map<String, Value>) {
 fn operation(info: &ResourceInfo, kind: u8) -> Value {
     let name = schema_name(info.res());
     let coll = info.def.name;
-    let key = info.key_name();
     let mut responses = Map::new();
     let (summary, op_id) = match kind {
+        op::CREATE | op::UPDATE => write_responses(info, kind, &mut responses),
+        _ => read_responses(info, kind, &mut responses),
+    };
+    common_errors(&mut responses);
+    let mut o = json!({
+        "tags": [coll],
+        "summary": summary,
+        "operationId": op_id,
+        "responses": responses,
+    });
+    if kind == op::LIST {
+        o["parameters"] = json!([
+            { "$ref": "#/components/parameters/PageNo" },
+            { "$ref": "#/components/parameters/PageSize" },
+        ]);
+    }
+    if kind == op::CREATE || kind == op::UPDATE {
+        o["requestBody"] = request_body(name, kind);
+    }
+    o
+}
+
+/// The body of a POST or PUT: the Create or Update schema, bare or as `data`.
+fn request_body(name: &str, kind: u8) -> Value {
+    let which = if kind == op::CREATE {
+        "Create"
+    } else {
+        "Update"
+    };
+    json!({
+        "required": true,
+        "content": { "application/json": { "schema": {
+            "oneOf": [reference(&format!("{name}{which}")), {
+                "type": "object",
+                "properties": { "data": reference(&format!("{name}{which}")) },
+                "required": ["data"],
+                "additionalProperties": false,
+            }]
+        } } },
+    })
+}
+
+/// The responses of a List, Read or Delete; its summary and operation id.
+fn read_responses(
+    info: &ResourceInfo,
+    kind: u8,
+    responses: &mut Map<String, Value>,
+) -> (String, String) {
+    let name = schema_name(info.res());
+    let coll = info.def.name;
+    let key = info.key_name();
+    match kind {
         op::LIST => {
             responses.insert(
                 "200".into(),
@@ -210,56 +261,6 @@ fn operation(info: &ResourceInfo, kind: u8) -> Value {
             responses.insert("404".into(), error("No such record in the partner's scope"));
             (format!("Read one of {coll}"), format!("read_{coll}"))
         }
-        op::CREATE => {
-            let mut created = response(
-                &format!("The new {name}"),
-                Some(reference(&format!("{name}Element"))),
-            );
-            created["headers"]["Location"] =
-                json!({ "description": "The new element's URI", "schema": { "type": "string" } });
-            responses.insert("201".into(), created);
-            responses.insert(
-                "400".into(),
-                error("The body is not valid JSON, or not one object"),
-            );
-            responses.insert(
-                "409".into(),
-                error("The Token was already used in the last 60 minutes"),
-            );
-            responses.insert("413".into(), error("The body is over the size limit"));
-            responses.insert(
-                "422".into(),
-                error("Forgery protection (Content-Type), or validation: every problem, one sentence each"),
-            );
-            (format!("Create one of {coll}"), format!("create_{coll}"))
-        }
-        op::UPDATE => {
-            responses.insert(
-                "200".into(),
-                response(
-                    &format!("The {name} as updated"),
-                    Some(reference(&format!("{name}Element"))),
-                ),
-            );
-            responses.insert(
-                "400".into(),
-                error("The body is not valid JSON, or not one object"),
-            );
-            responses.insert("404".into(), error("No such record in the partner's scope"));
-            responses.insert(
-                "409".into(),
-                error("The Token was already used in the last 60 minutes"),
-            );
-            responses.insert("413".into(), error("The body is over the size limit"));
-            responses.insert(
-                "422".into(),
-                error("Forgery protection (Content-Type), or validation of the merged record"),
-            );
-            (
-                format!("Update one of {coll} (a merge)"),
-                format!("update_{coll}"),
-            )
-        }
         _ => {
             responses.insert(
                 "200".into(),
@@ -275,39 +276,66 @@ fn operation(info: &ResourceInfo, kind: u8) -> Value {
             );
             (format!("Delete one of {coll}"), format!("delete_{coll}"))
         }
-    };
-    common_errors(&mut responses);
-    let mut o = json!({
-        "tags": [coll],
-        "summary": summary,
-        "operationId": op_id,
-        "responses": responses,
-    });
-    if kind == op::LIST {
-        o["parameters"] = json!([
-            { "$ref": "#/components/parameters/PageNo" },
-            { "$ref": "#/components/parameters/PageSize" },
-        ]);
     }
-    if kind == op::CREATE || kind == op::UPDATE {
-        let which = if kind == op::CREATE {
-            "Create"
-        } else {
-            "Update"
-        };
-        o["requestBody"] = json!({
-            "required": true,
-            "content": { "application/json": { "schema": {
-                "oneOf": [reference(&format!("{name}{which}")), {
-                    "type": "object",
-                    "properties": { "data": reference(&format!("{name}{which}")) },
-                    "required": ["data"],
-                    "additionalProperties": false,
-                }]
-            } } },
-        });
+}
+
+/// The responses of a Create or Update; its summary and operation id.
+fn write_responses(
+    info: &ResourceInfo,
+    kind: u8,
+    responses: &mut Map<String, Value>,
+) -> (String, String) {
+    let name = schema_name(info.res());
+    let coll = info.def.name;
+    if kind == op::CREATE {
+        let mut created = response(
+            &format!("The new {name}"),
+            Some(reference(&format!("{name}Element"))),
+        );
+        created["headers"]["Location"] =
+            json!({ "description": "The new element's URI", "schema": { "type": "string" } });
+        responses.insert("201".into(), created);
+        responses.insert(
+            "400".into(),
+            error("The body is not valid JSON, or not one object"),
+        );
+        responses.insert(
+            "409".into(),
+            error("The Token was already used in the last 60 minutes"),
+        );
+        responses.insert("413".into(), error("The body is over the size limit"));
+        responses.insert(
+        "422".into(),
+        error("Forgery protection (Content-Type), or validation: every problem, one sentence each"),
+    );
+        (format!("Create one of {coll}"), format!("create_{coll}"))
+    } else {
+        responses.insert(
+            "200".into(),
+            response(
+                &format!("The {name} as updated"),
+                Some(reference(&format!("{name}Element"))),
+            ),
+        );
+        responses.insert(
+            "400".into(),
+            error("The body is not valid JSON, or not one object"),
+        );
+        responses.insert("404".into(), error("No such record in the partner's scope"));
+        responses.insert(
+            "409".into(),
+            error("The Token was already used in the last 60 minutes"),
+        );
+        responses.insert("413".into(), error("The body is over the size limit"));
+        responses.insert(
+            "422".into(),
+            error("Forgery protection (Content-Type), or validation of the merged record"),
+        );
+        (
+            format!("Update one of {coll} (a merge)"),
+            format!("update_{coll}"),
+        )
     }
-    o
 }
 
 /// The whole document.
