@@ -351,61 +351,7 @@ pub fn document() -> Value {
         }),
     );
     for res in Res::ALL {
-        let info = res.info();
-        let name = schema_name(res);
-        let ops = info.def.ops;
-        schemas.insert(name.into(), record_schema(info));
-        schemas.insert(
-            format!("{name}List"),
-            json!({
-                "type": "object",
-                "properties": {
-                    "data": { "type": "array", "items": reference(name) },
-                    "page_no": { "type": "integer", "minimum": 1 },
-                    "page_size": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE },
-                },
-                "required": ["data", "page_no", "page_size"],
-            }),
-        );
-        schemas.insert(
-            format!("{name}Element"),
-            json!({ "type": "object", "properties": { "data": reference(name) }, "required": ["data"] }),
-        );
-        if ops & op::CREATE != 0 {
-            schemas.insert(format!("{name}Create"), input_schema(info, true));
-        }
-        if ops & op::UPDATE != 0 {
-            schemas.insert(format!("{name}Update"), input_schema(info, false));
-        }
-        let mut collection = Map::new();
-        for (kind, method) in [(op::LIST, "get"), (op::CREATE, "post")] {
-            if ops & kind != 0 {
-                collection.insert(method.into(), operation(info, kind));
-            }
-        }
-        let mut element = Map::new();
-        for (kind, method) in [
-            (op::READ, "get"),
-            (op::UPDATE, "put"),
-            (op::DELETE, "delete"),
-        ] {
-            if ops & kind != 0 {
-                element.insert(method.into(), operation(info, kind));
-            }
-        }
-        element.insert(
-            "parameters".into(),
-            json!([{
-                "name": "Id", "in": "path", "required": true,
-                "description": format!("The {}: a positive integer", info.key_name()),
-                "schema": { "type": "integer", "format": "int64", "minimum": 1 },
-            }]),
-        );
-        paths.insert(format!("/api/{}", info.def.name), Value::Object(collection));
-        paths.insert(
-            format!("/api/{}/{{Id}}", info.def.name),
-            Value::Object(element),
-        );
+        describe_resource(res, &mut schemas, &mut paths);
     }
     sandbox_paths(&mut paths);
     let tags: Vec<Value> = Res::ALL
@@ -449,6 +395,66 @@ pub fn document() -> Value {
             "schemas": schemas,
         },
     })
+}
+
+/// One collection's schemas (record, List, Element, Create, Update) and its
+/// two paths.
+fn describe_resource(res: Res, schemas: &mut Map<String, Value>, paths: &mut Map<String, Value>) {
+    let info = res.info();
+    let name = schema_name(res);
+    let ops = info.def.ops;
+    schemas.insert(name.into(), record_schema(info));
+    schemas.insert(
+        format!("{name}List"),
+        json!({
+            "type": "object",
+            "properties": {
+                "data": { "type": "array", "items": reference(name) },
+                "page_no": { "type": "integer", "minimum": 1 },
+                "page_size": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE },
+            },
+            "required": ["data", "page_no", "page_size"],
+        }),
+    );
+    schemas.insert(
+        format!("{name}Element"),
+        json!({ "type": "object", "properties": { "data": reference(name) }, "required": ["data"] }),
+    );
+    if ops & op::CREATE != 0 {
+        schemas.insert(format!("{name}Create"), input_schema(info, true));
+    }
+    if ops & op::UPDATE != 0 {
+        schemas.insert(format!("{name}Update"), input_schema(info, false));
+    }
+    let mut collection = Map::new();
+    for (kind, method) in [(op::LIST, "get"), (op::CREATE, "post")] {
+        if ops & kind != 0 {
+            collection.insert(method.into(), operation(info, kind));
+        }
+    }
+    let mut element = Map::new();
+    for (kind, method) in [
+        (op::READ, "get"),
+        (op::UPDATE, "put"),
+        (op::DELETE, "delete"),
+    ] {
+        if ops & kind != 0 {
+            element.insert(method.into(), operation(info, kind));
+        }
+    }
+    element.insert(
+        "parameters".into(),
+        json!([{
+            "name": "Id", "in": "path", "required": true,
+            "description": format!("The {}: a positive integer", info.key_name()),
+            "schema": { "type": "integer", "format": "int64", "minimum": 1 },
+        }]),
+    );
+    paths.insert(format!("/api/{}", info.def.name), Value::Object(collection));
+    paths.insert(
+        format!("/api/{}/{{Id}}", info.def.name),
+        Value::Object(element),
+    );
 }
 
 /// The control API, described briefly under the `sandbox` tag.
