@@ -18,6 +18,7 @@ use crate::tls::TlsSettings;
 #[command(
     name = "cleverfox-sandbox",
     version,
+    propagate_version = true,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -72,10 +73,13 @@ pub struct GenerateArgs {
     /// Companies of each partner.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub companies: u32,
+    /// Devices of each company (on the company's one subscription).
     #[arg(long, default_value_t = 10)]
     pub devices_per_company: u32,
+    /// Jobs of each device, each with one to three job items.
     #[arg(long, default_value_t = 3)]
     pub jobs_per_device: u32,
+    /// Logs of each job (past runs, each with its log items and event).
     #[arg(long, default_value_t = 5)]
     pub logs_per_job: u32,
     /// The same seed and options give the same files.
@@ -233,13 +237,17 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    if !args.fixtures.exists() {
+        eprintln!("error: {}", start::missing_fixtures(&args.fixtures));
+        return ExitCode::FAILURE;
+    }
     match fixtures::load(&args.fixtures, Clock::new().now_ms()) {
         Ok(loaded) => {
             println!(
-                "{}: OK ({} files, {} records)",
+                "{}: OK ({}, {})",
                 args.fixtures.display(),
-                loaded.files,
-                loaded.records
+                start::count(loaded.files, "file"),
+                start::count(loaded.records, "record")
             );
             ExitCode::SUCCESS
         }
