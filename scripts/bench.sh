@@ -13,9 +13,12 @@
 #   DEVICE_ID  a device of that partner (default: 1)
 # env: DURATION (default 10s), CONNECTIONS (default 32), THREADS (default 2)
 #
-# A large data set (100,000 devices across 100 partners, 3.7 M records):
-#   python3 ../shared/tools/cleverfox_fixtures.py -n 10000 --partners 100 /tmp/cf-100k
-#   scripts/bench.sh /tmp/cf-100k
+# A large data set (100,000 devices across 100 partners, about 4.4 M records,
+# 2.6 GB of JSON), written by the sandbox's own generator; its keys are
+# gen-partner-1 … (device 1 belongs to partner 1):
+#   cargo run --release -- generate --partners 100 --companies 100 \
+#     --devices-per-company 10 --logs-per-job 3 --out /tmp/cf-100k
+#   scripts/bench.sh /tmp/cf-100k gen-partner-1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
