@@ -1,4 +1,5 @@
-//! The command line (API.md section 6): `serve` (the default) and `check`.
+//! The command line (API.md section 6): `serve` (the default), `check`,
+//! `record`, `generate`, `openapi` and `postman`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,7 +20,10 @@ use crate::tls::TlsSettings;
     name = "cleverfox-sandbox",
     version,
     propagate_version = true,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = "Run it from the repository's directory (fixtures/ and certs/ are relative to it). \
+                  The API it serves is described in docs/api.md, the control API under /_sandbox/ \
+                  in docs/control-api.md; a running sandbox answers GET / with an index."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -84,8 +84,15 @@ fn help_describes_every_option_of_every_command() {
             );
         }
     }
-    // as printed: each of generate's sizing options is followed by words
+    // the top help says where the reference is, inside the repository
     let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["--help"]);
+    let help = text(&out.stdout);
+    assert!(out.status.success());
+    for needle in ["docs/api.md", "docs/control-api.md", "--fixtures"] {
+        assert!(help.contains(needle), "--help lacks {needle}: {help}");
+    }
+    // as printed: each of generate's sizing options is followed by words
     let out = run(dir.path(), &["generate", "--help"]);
     assert!(out.status.success());
     let help = text(&out.stdout);
