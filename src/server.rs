@@ -41,7 +41,9 @@ pub struct Limits {
     /// waiting for its next request head, an HTTP/2 connection with no open
     /// stream (then closed with GOAWAY), or waiting for the HTTP/2 preface.
     pub header_read_timeout: Duration,
-    /// Open connections at most; further clients wait in the listen queue.
+    /// Open connections at most; a further client waits (before its TLS
+    /// handshake, then in the listen queue) while the connections that have
+    /// served a request and have none open are closed to make room.
     pub max_connections: usize,
     /// Largest request head (HTTP/2 header list; HTTP/1.1 read buffer, which
     /// hyper does not let go below 8 KiB).
@@ -96,19 +98,15 @@ pub async fn run(
     let graceful = GracefulShutdown::new();
     // Tells every connection to finish its requests and close (GOAWAY).
     let (drain, draining) = watch::channel(false);
+    // Whether a client is waiting for a connection slot: then connections
+    // that have served a request and have none open close.
+    let (full, full_rx) = watch::channel(false);
     // Closes the connections still open when the grace period runs out.
     let (force_close, force_closed) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
 
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
@@ -121,6 +119,23 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        // A client over the limit waits here, before its TLS handshake,
+        // while idle connections give their slots up.
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let _ = full.send(true);
+                let p = tokio::select! {
+                    p = slots.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                };
+                let _ = full.send(false);
+                p
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let (app, acceptor, builders, limits) = (
             app.clone(),
@@ -129,11 +144,14 @@ pub async fn run(
             limits.clone(),
         );
         let watcher = graceful.watcher();
-        let draining = draining.clone();
+        let signals = Signals {
+            draining: draining.clone(),
+            full: full_rx.clone(),
+        };
         let mut force_closed = force_closed.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = serve_connection(tcp, peer, app, acceptor, &builders, &limits, watcher, draining) => {}
+                () = serve_connection(tcp, peer, app, acceptor, &builders, &limits, watcher, signals) => {}
                 _ = force_closed.wait_for(|closed| *closed) => {}
             }
             drop(permit);
@@ -170,7 +188,7 @@ async fn serve_connection(
     limits: &Limits,
     // Held until the connection is done: the shutdown waits for it.
     _watcher: Watcher,
-    mut draining: watch::Receiver<bool>,
+    mut signals: Signals,
 ) {
     // One deadline for the first byte and the whole TLS handshake.
     let deadline = Instant::now() + limits.handshake_timeout;
@@ -207,7 +225,8 @@ async fn serve_connection(
         };
         prefix.truncate(n);
     }
-    let (open_tx, mut open) = watch::channel(0usize);
+    let (open_tx, mut open) = watch::channel(Streams::default());
+    let mut open_too = open.clone();
     let open_tx = Arc::new(open_tx);
     let drain = h2.then(|| Drain {
         max_bytes: app.settings.max_body.saturating_mul(DRAIN_FACTOR),
@@ -241,7 +260,12 @@ async fn serve_connection(
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
-            _ = draining.wait_for(|d| *d), if !closing => {
+            () = wanted_back(&mut signals.full, &mut open_too), if !closing => {
+                tracing::debug!(%peer, "closing an idle connection: a client waits for its slot");
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = signals.draining.wait_for(|d| *d), if !closing => {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
@@ -252,11 +276,28 @@ async fn serve_connection(
     }
 }
 
+/// What the accept loop tells every connection.
+struct Signals {
+    /// The server is shutting down: finish the requests in flight and close.
+    draining: watch::Receiver<bool>,
+    /// A client is waiting for a connection slot.
+    full: watch::Receiver<bool>,
+}
+
+/// The requests of one connection.
+#[derive(Clone, Copy, Debug, Default)]
+struct Streams {
+    /// Requests whose response is not yet done.
+    open: usize,
+    /// Requests seen so far.
+    served: u64,
+}
+
 /// Resolves once no request has been open on the connection for `idle`
 /// (counted from the end of the last one, or from the start).
-async fn idle_for(open: &mut watch::Receiver<usize>, idle: Duration) {
+async fn idle_for(open: &mut watch::Receiver<Streams>, idle: Duration) {
     loop {
-        if open.wait_for(|n| *n == 0).await.is_err() {
+        if open.wait_for(|s| s.open == 0).await.is_err() {
             return std::future::pending().await;
         }
         match timeout(idle, open.changed()).await {
@@ -267,20 +308,44 @@ async fn idle_for(open: &mut watch::Receiver<usize>, idle: Duration) {
     }
 }
 
+/// Resolves while a client waits for a connection slot and this one has
+/// served a request and has none open: an idle client gives its slot to the
+/// next one at once (a connection still waiting for its first request is
+/// left to the handshake and header-read timeouts).
+async fn wanted_back(full: &mut watch::Receiver<bool>, streams: &mut watch::Receiver<Streams>) {
+    loop {
+        let is_full = *full.borrow_and_update();
+        let s = *streams.borrow_and_update();
+        if is_full && s.open == 0 && s.served > 0 {
+            return;
+        }
+        let changed = tokio::select! {
+            r = full.changed() => r,
+            r = streams.changed() => r,
+        };
+        if changed.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
 /// One request counted as open on its connection, from its head until its
 /// response body is done or dropped.
-struct OpenStream(Arc<watch::Sender<usize>>);
+struct OpenStream(Arc<watch::Sender<Streams>>);
 
 impl OpenStream {
-    fn new(count: Arc<watch::Sender<usize>>) -> OpenStream {
-        count.send_modify(|n| *n += 1);
+    fn new(count: Arc<watch::Sender<Streams>>) -> OpenStream {
+        count.send_modify(|s| {
+            s.open += 1;
+            s.served += 1;
+        });
         OpenStream(count)
     }
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.send_modify(|s| s.open = s.open.saturating_sub(1));
     }
 }
 

@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -16,7 +18,7 @@ use common::*;
 use http::{Method, Request, StatusCode};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
@@ -53,17 +55,115 @@ async fn tls_connect(sb: &Sandbox, alpn: &[u8]) -> TlsStream<TcpStream> {
     tls
 }
 
-/// An HTTP/2 connection to the sandbox: the request handle and the task
-/// driving the connection (which ends when the server closes it).
+/// The HTTP/2 frame type of GOAWAY.
+const GOAWAY: u8 = 0x7;
+
+/// The client's side of a TLS stream that notes the type of every HTTP/2
+/// frame the server sends.
+struct Tap {
+    inner: TlsStream<TcpStream>,
+    /// Frame types received, in order.
+    frames: Arc<Mutex<Vec<u8>>>,
+    /// The current frame header as it arrives.
+    header: Vec<u8>,
+    /// Payload bytes of the current frame still to come.
+    payload_left: usize,
+}
+
+impl Tap {
+    fn note(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.payload_left > 0 {
+                let n = self.payload_left.min(bytes.len());
+                self.payload_left -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            let n = (9 - self.header.len()).min(bytes.len());
+            self.header.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.header.len() == 9 {
+                let h = &self.header;
+                self.payload_left =
+                    (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                self.frames.lock().unwrap().push(h[3]);
+                self.header.clear();
+            }
+        }
+    }
+}
+
+impl AsyncRead for Tap {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if r.is_ready() {
+            let got = buf.filled()[before..].to_vec();
+            self.note(&got);
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tap {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// An HTTP/2 connection to the sandbox: the request handle, the task
+/// driving the connection (which ends when the server closes it), and the
+/// types of the frames the server sent.
 struct H2 {
     send: h2::client::SendRequest<Bytes>,
     conn: JoinHandle<Result<(), h2::Error>>,
+    frames: Arc<Mutex<Vec<u8>>>,
+}
+
+impl H2 {
+    /// Waits until the server has closed the connection, after a GOAWAY.
+    async fn assert_closed_with_goaway(self, what: &str) {
+        let closed = timeout(STEP, self.conn)
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the connection is still open"))
+            .unwrap();
+        let frames = self.frames.lock().unwrap().clone();
+        assert!(
+            frames.contains(&GOAWAY),
+            "{what}: closed without GOAWAY ({closed:?}); frames: {frames:?}"
+        );
+        // The client may still be writing (a PING answer) as the server
+        // closes: an I/O error is the client's, not a protocol error.
+        if let Err(e) = closed {
+            assert!(e.is_io(), "{what}: {e}");
+        }
+    }
 }
 
 /// Connects over HTTP/2; `window` is the client's initial stream window
 /// (how much response body the server may send before the client reads).
 async fn h2_connect(sb: &Sandbox, window: Option<u32>) -> H2 {
-    let tls = tls_connect(sb, b"h2").await;
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let tls = Tap {
+        inner: tls_connect(sb, b"h2").await,
+        frames: frames.clone(),
+        header: Vec::new(),
+        payload_left: 0,
+    };
     let mut builder = h2::client::Builder::new();
     if let Some(w) = window {
         builder.initial_window_size(w);
@@ -74,6 +174,7 @@ async fn h2_connect(sb: &Sandbox, window: Option<u32>) -> H2 {
     H2 {
         send,
         conn: tokio::spawn(conn),
+        frames,
     }
 }
 
@@ -388,20 +489,15 @@ async fn an_idle_h2_connection_is_closed_with_goaway() {
     read_body(&mut body).await.expect("body");
     let answered = Instant::now();
 
-    let closed = timeout(STEP, &mut h2.conn)
-        .await
-        .expect("the idle connection was closed")
-        .unwrap();
+    let send = h2.send.clone();
+    h2.assert_closed_with_goaway("idle connection").await;
     let lived = answered.elapsed();
-    assert!(closed.is_ok(), "closed gracefully (GOAWAY): {closed:?}");
     assert!(
         lived >= idle * 8 / 10,
         "closed after {lived:?}, before the {idle:?} idle timeout"
     );
     // The handle knows the connection is gone.
-    let after = timeout(STEP, h2.send.clone().ready())
-        .await
-        .expect("bounded");
+    let after = timeout(STEP, send.ready()).await.expect("bounded");
     assert!(after.is_err(), "the client can still send after GOAWAY");
 }
 
@@ -440,46 +536,153 @@ async fn an_h2_stream_whose_body_is_unread_keeps_its_connection() {
     let json: serde_json::Value = serde_json::from_slice(&text).expect("JSON");
     assert!(json["data"].is_array(), "{json}");
     // Then it idles out.
-    let closed = timeout(STEP, &mut h2.conn)
-        .await
-        .expect("closed once idle")
-        .unwrap();
-    assert!(closed.is_ok(), "{closed:?}");
+    h2.assert_closed_with_goaway("once idle").await;
 }
 
-/// With `max_connections` taken by idle HTTP/2 clients, a new client gets
-/// in once they idle out.
+/// Reads one HTTP/1.1 response with a Content-Length; returns its status.
+async fn read_h1_response(tls: &mut TlsStream<TcpStream>) -> u16 {
+    bounded(async {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .expect("content-length");
+                if body.len() >= length {
+                    return head[9..12].parse().unwrap();
+                }
+            }
+            let n = tls.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed mid-response: {text:?}");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+}
+
+/// With `max_connections` taken by a client that made a request and then
+/// sits idle (HTTP/2 answering PINGs, or HTTP/1.1 keep-alive), a new client
+/// is served at once, long before the idle timeout: the idle connection
+/// gives its slot up (HTTP/2 with GOAWAY).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_h2_clients_do_not_hold_the_connection_limit() {
-    let idle = Duration::from_millis(500);
+async fn idle_clients_do_not_hold_the_connection_limit() {
+    for idler_h2 in [true, false] {
+        let what = if idler_h2 {
+            "h2 idler"
+        } else {
+            "HTTP/1.1 idler"
+        };
+        let sb = Sandbox::with(Config {
+            limits: Some(idle_limits(Duration::from_secs(60), 1)),
+            ..Config::default()
+        })
+        .await;
+        let mut idler_h2_conn = None;
+        let mut idler_h1_conn = None;
+        if idler_h2 {
+            let mut h2 = h2_connect(&sb, None).await;
+            let req = request(Method::GET, "/api/companies/1", PARTNER1)
+                .body(())
+                .unwrap();
+            let (head, mut body) = send_empty(&mut h2, req).await;
+            assert_eq!(head.status, 200, "{what}");
+            read_body(&mut body).await.expect("body");
+            idler_h2_conn = Some(h2);
+        } else {
+            let mut h1 = tls_connect(&sb, b"http/1.1").await;
+            let get = format!(
+                "GET /api/companies/1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\n\r\n",
+                basic(PARTNER1)
+            );
+            bounded(h1.write_all(get.as_bytes())).await.expect("write");
+            assert_eq!(read_h1_response(&mut h1).await, 200, "{what}");
+            idler_h1_conn = Some(h1);
+        }
+
+        let started = Instant::now();
+        let mut next = timeout(PROMPT, h2_connect(&sb, None))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the next client did not get a slot"));
+        let req = request(Method::GET, "/api/companies/2", PARTNER1)
+            .body(())
+            .unwrap();
+        let (head, _) = timeout(PROMPT, send_empty(&mut next, req))
+            .await
+            .expect("answered promptly");
+        assert_eq!(head.status, 200, "{what}");
+        assert!(started.elapsed() < PROMPT, "{what}");
+
+        if let Some(h2) = idler_h2_conn {
+            h2.assert_closed_with_goaway(what).await;
+        }
+        if let Some(mut h1) = idler_h1_conn {
+            let mut rest = Vec::new();
+            let eof = timeout(PROMPT, h1.read_to_end(&mut rest)).await;
+            assert!(eof.is_ok(), "the idle HTTP/1.1 connection closed");
+            assert!(rest.is_empty(), "{rest:?}");
+        }
+    }
+}
+
+/// A connection with a request in progress keeps its slot: the waiting
+/// client gets in when that request is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_with_an_open_request_keeps_its_slot() {
     let sb = Sandbox::with(Config {
-        limits: Some(idle_limits(idle, 2)),
+        limits: Some(idle_limits(Duration::from_secs(60), 1)),
         ..Config::default()
     })
     .await;
-    let mut idlers = Vec::new();
-    for _ in 0..2 {
-        let mut h2 = h2_connect(&sb, None).await;
-        let req = request(Method::GET, "/api/companies/1", PARTNER1)
-            .body(())
-            .unwrap();
-        let (head, mut body) = send_empty(&mut h2, req).await;
-        assert_eq!(head.status, 200);
-        read_body(&mut body).await.expect("body");
-        idlers.push(h2);
-    }
-    // A third client gets its answer (it waits in the listen queue until an
-    // idle connection has been closed).
-    let mut third = h2_connect(&sb, None).await;
-    let req = request(Method::GET, "/api/companies/2", PARTNER1)
+    // A one-byte window holds the answer open until the client reads.
+    let mut busy = h2_connect(&sb, Some(1)).await;
+    let req = request(Method::GET, "/api/companies", PARTNER1)
         .body(())
         .unwrap();
-    let (head, _) = send_empty(&mut third, req).await;
+    let (head, mut body) = send_empty(&mut busy, req).await;
     assert_eq!(head.status, 200);
-    for h2 in idlers {
-        let closed = timeout(STEP, h2.conn).await.expect("idled out").unwrap();
-        assert!(closed.is_ok(), "{closed:?}");
+    let first = bounded(body.data()).await.unwrap().unwrap();
+
+    let waiting = tokio::spawn({
+        let addr = sb.addr;
+        let config = tls_config(&sb, b"h2");
+        async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            TlsConnector::from(Arc::new(config))
+                .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                .await
+                .map(|_| ())
+        }
+    });
+    // Poll for 300 ms: the waiting client does not get the busy slot.
+    let until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < until {
+        assert!(
+            !waiting.is_finished(),
+            "the busy connection gave up its slot"
+        );
+        assert!(!busy.conn.is_finished(), "the busy connection was closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let _ = body.flow_control().release_capacity(first.len());
+    let mut text = first.to_vec();
+    text.extend(read_body(&mut body).await.expect("the rest"));
+    let json: serde_json::Value = serde_json::from_slice(&text).expect("whole JSON");
+    assert!(json["data"].is_array());
+    // Done, the connection is idle and gives its slot to the waiting client.
+    timeout(PROMPT, waiting)
+        .await
+        .expect("the waiting client got the slot")
+        .unwrap()
+        .expect("TLS handshake");
+    busy.assert_closed_with_goaway("the busy connection, once done")
+        .await;
 }
 
 /// A client reading with a tiny stream window still gets every byte of a
