@@ -27,9 +27,9 @@
 //!
 //! The parts: `vocabulary`, `names` and `locales` (the words and places
 //! records are made of), `naming` (names, addresses and people made from
-//! them), `calendar` and `schedule` (time), `reference`, `partners`,
-//! `companies`, `devices`, `jobs` and `logs` (one step of the walk each), and
-//! `writer` (the collection files).
+//! them), `rng`, `calendar` and `schedule` (chance and time), `reference`,
+//! `partners`, `companies`, `devices`, `jobs`, `items` and `logs` (one step
+//! of the walk each), and `writer` (the collection files).
 
 mod calendar;
 mod companies;
