@@ -10,7 +10,7 @@
 //! * `tools`: the offline tools: the OpenAPI document, the Postman collection, the recorder.
 //! * `generate`: the offline generator of large, valid data sets.
 //! * `store`: the run-time store: the shared state handle, clock, outbox, fixture loading, watching.
-//! * `domain`: pure and synchronous: resource tables, values, state, validation, rendering, engine.
+//! * `domain`: pure and synchronous: tables, values, state, builder, validation, rendering, engine.
 
 pub mod cli;
 pub mod config;

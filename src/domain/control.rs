@@ -23,84 +23,85 @@ pub struct ControlEndpoint {
     /// The path, with at most one `{JobId}` (a positive id) or `{id}` (any
     /// whole number) segment.
     pub path: &'static str,
-    /// Each method offered (upper case, in `Allow` order) with a one-line summary.
-    pub methods: &'static [(&'static str, &'static str)],
+    /// The methods offered, upper case, in `Allow` order.
+    pub methods: &'static [&'static str],
+    /// A one-line summary of each method, in the same order.
+    pub summaries: &'static [&'static str],
 }
 
-impl ControlEndpoint {
-    /// The methods offered, in `Allow` order.
-    pub fn allow(&self) -> Vec<&'static str> {
-        self.methods.iter().map(|&(m, _)| m).collect()
-    }
-}
-
-/// Every control endpoint, in the order the OpenAPI document lists them.
+/// Every control endpoint, in the order the OpenAPI document and
+/// docs/control-api.md list them.
 pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
     ControlEndpoint {
         endpoint: Control::Health,
         path: "/_sandbox/health",
-        methods: &[(
-            "GET",
-            "What is loaded, whether fixtures are watched, the last reload's problem",
-        )],
+        methods: &["GET"],
+        summaries: &["What is loaded, whether fixtures are watched, the last reload's problem"],
     },
     ControlEndpoint {
         endpoint: Control::Reset,
         path: "/_sandbox/reset",
-        methods: &[("POST", "Reload the fixtures now")],
+        methods: &["POST"],
+        summaries: &["Reload the fixtures now"],
     },
     ControlEndpoint {
         endpoint: Control::Snapshot,
         path: "/_sandbox/snapshot",
-        methods: &[
-            ("GET", "The whole state as a bundle"),
-            ("PUT", "Replace the state with a bundle"),
+        methods: &["GET", "PUT"],
+        summaries: &[
+            "The whole state as a bundle",
+            "Replace the state with a bundle",
         ],
     },
     ControlEndpoint {
         endpoint: Control::Requests,
         path: "/_sandbox/requests",
-        methods: &[
-            ("GET", "The request journal, newest first"),
-            ("DELETE", "Clear the journal"),
-        ],
+        methods: &["GET", "DELETE"],
+        summaries: &["The request journal, newest first", "Clear the journal"],
     },
     ControlEndpoint {
         endpoint: Control::Clock,
         path: "/_sandbox/clock",
-        methods: &[
-            ("GET", "The sandbox clock"),
-            ("POST", "Advance or set the sandbox clock"),
-        ],
+        methods: &["GET", "POST"],
+        summaries: &["The sandbox clock", "Advance or set the sandbox clock"],
     },
     ControlEndpoint {
         endpoint: Control::JobRun,
         path: "/_sandbox/jobs/{JobId}/run",
-        methods: &[("POST", "Simulate one run of a job (201 with the Log)")],
+        methods: &["POST"],
+        summaries: &["Simulate one run of a job (201 with the Log)"],
     },
     ControlEndpoint {
         endpoint: Control::Outbox,
         path: "/_sandbox/outbox",
-        methods: &[
-            ("GET", "E-mails the sandbox would have sent"),
-            ("DELETE", "Clear the outbox"),
-        ],
+        methods: &["GET", "DELETE"],
+        summaries: &["E-mails the sandbox would have sent", "Clear the outbox"],
     },
     ControlEndpoint {
         endpoint: Control::Faults,
         path: "/_sandbox/faults",
-        methods: &[
-            ("GET", "Fault rules"),
-            ("POST", "Add a fault rule (201)"),
-            ("DELETE", "Remove all"),
-        ],
+        methods: &["GET", "POST", "DELETE"],
+        summaries: &["Fault rules", "Add a fault rule (201)", "Remove all"],
     },
     ControlEndpoint {
         endpoint: Control::Fault,
         path: "/_sandbox/faults/{id}",
-        methods: &[("DELETE", "Remove one fault rule")],
+        methods: &["DELETE"],
+        summaries: &["Remove one fault rule"],
     },
 ];
+
+/// Every control endpoint's path and methods, as docs/control-api.md lists
+/// them (`{…}` stands for a number): a view of [`CONTROL_ENDPOINTS`].
+pub const ENDPOINTS: [(&str, &[&str]); CONTROL_ENDPOINTS.len()] = {
+    let mut out: [(&str, &[&str]); CONTROL_ENDPOINTS.len()] = [("", &[]); CONTROL_ENDPOINTS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = (CONTROL_ENDPOINTS[i].path, CONTROL_ENDPOINTS[i].methods);
+        i += 1;
+    }
+    out
+};
 
 /// The endpoint a path names, with the number of its `{…}` segment (0 when
 /// it has none). Leading, trailing and repeated slashes after `/_sandbox`
@@ -147,6 +148,14 @@ fn positive_id(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_method_has_its_summary() {
+        for e in CONTROL_ENDPOINTS {
+            assert_eq!(e.methods.len(), e.summaries.len(), "{}", e.path);
+        }
+        assert_eq!(ENDPOINTS[5], ("/_sandbox/jobs/{JobId}/run", &["POST"][..]));
+    }
 
     #[test]
     fn finds_endpoints_and_their_ids() {

@@ -257,7 +257,12 @@ impl State {
 
 /// The SHA-256 digest API keys are looked up by.
 pub fn key_digest(key: &str) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    sha256(key.as_bytes())
+}
+
+/// The SHA-256 digest of `bytes` (API keys, served snapshots).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out

@@ -278,16 +278,12 @@ fn check_attrs(state: &State, req: &Request, vals: &mut [Val], found: &mut Findi
     }
 }
 
-/// The rules of one non-null value: enumeration, range, value rule,
-/// reference and uniqueness.
-fn check_value(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    v: &Val,
-) -> Result<(), String> {
+/// The rules of one value that need no other record: length, enumeration,
+/// value rule (e-mail, time zone) and range. Null passes. The message names
+/// the attribute. Validation and every record writer (`build`) share it.
+pub fn check_scalar(a: &Attr, v: &Val) -> Result<(), String> {
     if let Val::Str(s) = v {
+        check_length(a, s).map_err(|m| format!("{} {m}.", a.name))?;
         check_text(a, s)?;
     }
     if let (Val::Int(n), Some((lo, hi))) = (v, a.range)
@@ -298,6 +294,19 @@ fn check_value(
             a.name
         ));
     }
+    Ok(())
+}
+
+/// The rules of one non-null value: those of [`check_scalar`], then
+/// reference and uniqueness.
+fn check_value(
+    state: &State,
+    req: &Request,
+    vals: &[Val],
+    a: &Attr,
+    v: &Val,
+) -> Result<(), String> {
+    check_scalar(a, v)?;
     if let (Some(target), Val::Int(id)) = (a.refs, v) {
         check_reference(state, req, vals, a, (target, *id))?;
     }

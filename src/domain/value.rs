@@ -1,7 +1,7 @@
 //! Attribute values as the store keeps them, and the API's timestamp format.
 //!
 //! A record is a boxed slice of [`Val`], one per stored attribute of its
-//! resource (see `api::schema`). Timestamps are kept as milliseconds since
+//! resource (see `domain::schema`). Timestamps are kept as milliseconds since
 //! 1970-01-01T00:00:00 on a naive clock: `DateTime UTC` attributes hold UTC,
 //! `DateTime Local` attributes the device's wall clock; neither carries a zone.
 

@@ -14,6 +14,7 @@ use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
 use crate::domain::simulate::{self, Outcome};
 use crate::domain::snapshot;
+use crate::domain::state::sha256;
 use crate::domain::value::{format_timestamp, parse_utc_timestamp};
 use crate::store::{fixtures, watch};
 
@@ -48,10 +49,18 @@ where
             Ok(Reply::ok(clock_body(app)))
         }
         (Control::Reset, _) => {
+            // back to the real time, unless the fixtures refuse to load
+            // (then nothing changes, the clock included)
+            let clock = app.store.clock();
+            let offset = clock.offset_ms();
+            clock.to_real_time();
             let store = app.store.clone();
             let loaded = tokio::task::spawn_blocking(move || watch::reload(&store))
                 .await
                 .map_err(ApiError::internal)?;
+            if loaded.is_err() {
+                clock.advance_ms(offset);
+            }
             loaded_reply(app, loaded)
         }
         (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
@@ -125,9 +134,10 @@ async fn load_snapshot(app: &App, bytes: Bytes) -> Result<Reply, ApiError> {
     let now = store.clock().now_ms();
     let loaded = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
+        let digest = sha256(&bytes);
         let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
         let (files, records) = (loaded.files, loaded.records);
-        let discarded = store.swap_in(loaded.state);
+        let discarded = store.swap_in_bundle(loaded.state, &digest);
         Ok(watch::Reloaded {
             files,
             records,
@@ -189,7 +199,7 @@ fn snapshot(app: &App) -> Vec<u8> {
     let sandbox = (!rules.is_empty())
         .then(|| serde_json::to_vec(&json!({ "faults": rules })).unwrap_or_default());
     app.store
-        .read(|s| snapshot::write_bundle(s, sandbox.as_deref()))
+        .snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
 }
 
 fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
@@ -294,16 +304,28 @@ fn clock_body(app: &App) -> Vec<u8> {
     let clock = app.store.clock();
     serde_json::to_vec(&json!({
         "now": format_timestamp(clock.now_ms()),
-        "offset_seconds": clock.offset_ms() as f64 / 1000.0,
+        "offset_seconds": offset_seconds(clock.offset_ms()),
     }))
     .unwrap_or_default()
+}
+
+/// The clock's offset from the real time in whole seconds (API.md section
+/// 8: an integer), rounded to the nearest.
+fn offset_seconds(offset_ms: i64) -> i64 {
+    let secs = offset_ms.div_euclid(1000);
+    if offset_ms.rem_euclid(1000) >= 500 {
+        secs + 1
+    } else {
+        secs
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
 }
 
-/// `{"advance": SECONDS}` or `{"set": "YYYY-MM-DDTHH:MM:SS.mmm"}` (UTC).
+/// `{"advance": SECONDS}`, `{"set": "YYYY-MM-DDTHH:MM:SS.mmm"}` (UTC), or
+/// `{"set": "now"}` (back to the real time).
 fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
     let clock = app.store.clock();
     let unknown: Vec<&String> = input
@@ -312,7 +334,7 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
         .collect();
     if !unknown.is_empty() || input.len() != 1 {
         return Err(invalid(
-            "Send exactly one of {\"advance\": SECONDS} or {\"set\": \"YYYY-MM-DDTHH:MM:SS.mmm\"} (UTC).",
+            "Send exactly one of {\"advance\": SECONDS}, {\"set\": \"YYYY-MM-DDTHH:MM:SS.mmm\"} (UTC) or {\"set\": \"now\"} (the real time).",
         ));
     }
     match (input.get("advance"), input.get("set")) {
@@ -323,10 +345,11 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
                 .ok_or_else(|| invalid(format!("advance must be a number of seconds, not {v}.")))?;
             clock.advance_ms((secs * 1000.0).round() as i64);
         }
+        (None, Some(Value::String(s))) if s.eq_ignore_ascii_case("now") => clock.to_real_time(),
         (None, Some(Value::String(s))) => {
             let ms = parse_utc_timestamp(s).map_err(|_| {
                 invalid(format!(
-                    "set must be a UTC time written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\"."
+                    "set must be a UTC time written YYYY-MM-DDTHH:MM:SS.mmm, or \"now\" for the real time, not \"{s}\"."
                 ))
             })?;
             clock.set_ms(ms);
@@ -335,4 +358,40 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
         _ => return Err(invalid("Send exactly one of advance or set.")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every path of the endpoint table routes to its entry, with its methods.
+    #[test]
+    fn the_endpoint_list_is_the_router() {
+        use crate::domain::control::{CONTROL_ENDPOINTS, ENDPOINTS};
+        for (i, (path, methods)) in ENDPOINTS.iter().enumerate() {
+            let concrete = path
+                .split('/')
+                .map(|p| if p.starts_with('{') { "1" } else { p })
+                .collect::<Vec<_>>()
+                .join("/");
+            let r = route::control(
+                &Method::from_bytes(methods[0].as_bytes()).unwrap(),
+                &concrete,
+            )
+            .unwrap_or_else(|e| panic!("{path} is not routed: {:?}", e.errors));
+            assert_eq!(r.endpoint, CONTROL_ENDPOINTS[i].endpoint, "{path}");
+            let e = route::control(&Method::PATCH, &concrete).unwrap_err();
+            assert_eq!(e.headers[0].1, methods.join(", "), "{path}");
+        }
+    }
+
+    #[test]
+    fn offset_seconds_are_whole_and_rounded() {
+        assert_eq!(offset_seconds(0), 0);
+        assert_eq!(offset_seconds(3_600_000), 3600);
+        assert_eq!(offset_seconds(1_499), 1);
+        assert_eq!(offset_seconds(1_500), 2);
+        assert_eq!(offset_seconds(-1_400), -1);
+        assert_eq!(offset_seconds(-1_600), -2);
+    }
 }

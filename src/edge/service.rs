@@ -248,8 +248,8 @@ impl Dispatched {
     }
 }
 
-/// The published descriptions without a key; else the key, then the
-/// /api/ or /_sandbox/ handler.
+/// The published descriptions and the index at `/` without a key; else the
+/// key, then the /api/ or /_sandbox/ handler.
 async fn dispatch<B>(app: &App, req: Request<B>) -> Dispatched
 where
     B: hyper::body::Body<Data = Bytes>,
@@ -261,6 +261,7 @@ where
         match path.as_str() {
             "/openapi.json" => return Dispatched::answered(app.documents().openapi.clone()),
             "/postman.json" => return Dispatched::answered(app.documents().postman.clone()),
+            "/" => return Dispatched::answered(route::index(req.headers(), req.uri())),
             _ => {}
         }
     }

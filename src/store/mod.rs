@@ -12,15 +12,17 @@ pub mod fixtures; // loading and checking fixtures with file:line:column problem
 pub mod json_scan; // where JSON values start and end, for locating problems
 pub mod outbox; // the e-mails the sandbox would have sent
 pub mod recent; // the bounded newest-first queue of the outbox and the journal
+pub mod served; // the snapshots served lately
 pub mod watch; // hot reload of the fixtures
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::domain::state::State;
+use crate::domain::state::{State, sha256};
 pub use clock::Clock;
 pub use outbox::Outbox;
+use served::Served;
 
 /// Where the fixtures come from, and the state loaded from them.
 struct Shared {
@@ -34,6 +36,9 @@ struct Shared {
     /// Counts the states swapped in, so what derives from a state (the fault
     /// rules of sandbox.json) can tell it changed.
     generation: AtomicU64,
+    /// The snapshots served lately, so loading one back discards only the
+    /// API changes made since it was taken.
+    served: Served,
 }
 
 /// What health reports about reloading.
@@ -64,6 +69,7 @@ impl Store {
                 outbox: Outbox::default(),
                 status: Mutex::new(ReloadStatus::default()),
                 generation: AtomicU64::new(1),
+                served: Served::default(),
             }),
         }
     }
@@ -136,6 +142,45 @@ impl Store {
         let old = self.replace(state);
         self.set_fixture_error(None);
         old.changes
+    }
+
+    /// The whole current state as a bundle (`GET /_sandbox/snapshot`), as
+    /// `write` writes it under the read lock; remembered (by digest) so that
+    /// [`Store::swap_in_bundle`] recognises it.
+    pub fn snapshot(&self, write: impl FnOnce(&State) -> Vec<u8>) -> Vec<u8> {
+        let (bytes, generation, changes) = self.read(|s| {
+            // read under the lock that `replace` bumps the generation under
+            let generation = self.generation();
+            (write(s), generation, s.changes)
+        });
+        self.shared
+            .served
+            .remember(sha256(&bytes), generation, changes);
+        bytes
+    }
+
+    /// Swaps in a bundle sent back (`PUT /_sandbox/snapshot`) whose bytes
+    /// have `digest`; returns how many API changes it discarded: when the
+    /// bundle is a snapshot this state served, only those made since it was
+    /// taken (the new state holds the others); otherwise all of them. The
+    /// new state is what the bundle holds, so sending the same bundle again
+    /// later discards only what was changed after this.
+    pub fn swap_in_bundle(&self, mut state: State, digest: &[u8; 32]) -> u64 {
+        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        let served = &self.shared.served;
+        let held = served
+            .changes_held(digest, self.generation())
+            .filter(|&held| held <= guard.changes)
+            .unwrap_or(0);
+        state.changes = held;
+        let discarded = guard.changes - held;
+        let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        served.remember(*digest, generation, held);
+        let old = std::mem::replace(&mut *guard, state);
+        drop(guard);
+        self.set_fixture_error(None);
+        drop(old);
+        discarded
     }
 
     /// Changes whenever a new state is swapped in.

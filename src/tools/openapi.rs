@@ -472,7 +472,7 @@ fn sandbox_paths(paths: &mut Map<String, Value>) {
     for endpoint in CONTROL_ENDPOINTS {
         let path = endpoint.path;
         let mut item = Map::new();
-        for (method, summary) in endpoint.methods {
+        for (method, summary) in endpoint.methods.iter().zip(endpoint.summaries) {
             item.insert(method.to_ascii_lowercase(), admin(summary));
         }
         for name in ["JobId", "id"] {
