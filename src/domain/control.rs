@@ -2,6 +2,8 @@
 //! each endpoint's path and the methods it offers. The edge routes by this
 //! table and the OpenAPI document describes it, so the two cannot disagree.
 
+use super::value::parse_id;
+
 /// One control endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
@@ -140,9 +142,9 @@ fn whole_number(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// A record id: decimal digits, at least 1 and within `i64`.
+/// A record id, as a path names it.
 fn positive_id(s: &str) -> Option<u64> {
-    whole_number(s).filter(|&n| n >= 1 && i64::try_from(n).is_ok())
+    parse_id(s).and_then(|id| u64::try_from(id).ok())
 }
 
 #[cfg(test)]

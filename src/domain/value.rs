@@ -177,6 +177,15 @@ pub fn parse_utc_timestamp(s: &str) -> Result<i64, TimestampError> {
     }
 }
 
+/// A positive integer id as the API accepts it in a path: decimal digits
+/// only, at least 1, within `i64`.
+pub fn parse_id(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok().filter(|&id| id > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

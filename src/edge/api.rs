@@ -3,7 +3,7 @@
 //! warning for every parameter the CleverFox API does not read).
 
 use bytes::Bytes;
-use http::{Request, StatusCode, header};
+use http::{Request, StatusCode};
 
 use super::app::{App, Reply};
 use super::body;
@@ -154,13 +154,7 @@ fn store_body(
 /// The new record's URL: on the host the request named, else its path.
 fn location(parts: &http::request::Parts, res: Res, id: i64) -> String {
     let path = format!("/api/{}/{}", res.name(), id);
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned);
-    host.or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .map_or(path.clone(), |h| format!("https://{h}{path}"))
+    route::host(&parts.headers, &parts.uri).map_or(path.clone(), |h| format!("https://{h}{path}"))
 }
 
 /// Query parameters are never read as attributes on POST and PUT.

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::error::ApiError;
 use crate::domain::control::{self, Control};
 use crate::domain::schema::{Res, op};
+use crate::domain::value::parse_id;
 
 /// What a request under `/api/` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,16 @@ fn unknown_path(path: &str) -> ApiError {
     ))
 }
 
+/// The host a request names: its `Host` header, else its URI's authority
+/// (HTTP/2).
+pub fn host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(ToString::to_string))
+}
+
 /// Where the descriptions of the sandbox live, for the index and `/api/`.
 const DOCS: &str = "docs/api.md (the partner API) and docs/control-api.md (the control API) in the sandbox's repository";
 
@@ -51,12 +62,7 @@ const DOCS: &str = "docs/api.md (the partner API) and docs/control-api.md (the c
 /// published descriptions, the control API and the docs. `/` is not part of
 /// the partner API, so the sandbox may answer there (API.md, fidelity rule).
 pub fn index(headers: &HeaderMap, uri: &Uri) -> Vec<u8> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| uri.authority().map(ToString::to_string));
-    let base = host.map_or_else(String::new, |h| format!("https://{h}"));
+    let base = host(headers, uri).map_or_else(String::new, |h| format!("https://{h}"));
     let collections: Vec<&str> = Res::ALL.iter().map(|r| r.name()).collect();
     let body = json!({
         "name": "CleverFox Backup API sandbox",
@@ -83,14 +89,6 @@ fn api_root() -> ApiError {
          the collections being {}. GET / describes the sandbox; the API is described in {DOCS}.",
         collections.join(", ")
     ))
-}
-
-/// A positive integer id, as the API accepts it.
-fn parse_id(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse::<i64>().ok().filter(|&id| id > 0)
 }
 
 /// Routes a request under `/api/`. Collection names are matched
