@@ -1,4 +1,5 @@
-//! The offline tools, built from the resource tables.
+//! The offline tools: they use the domain (and `record` the fixture loader
+//! to check what it wrote), never the edge.
 
 pub mod openapi; // the OpenAPI 3.1 document
 pub mod postman; // the Postman collection and environment
