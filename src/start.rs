@@ -170,7 +170,7 @@ pub fn banner(ready: &Ready, opts: &Options) -> String {
         "  API keys (HTTP Basic: the key is the username, the password is ignored):"
     );
     let first_key = ready.app.store.read(|state| {
-        for k in &state.keys {
+        for k in state.keys.iter() {
             let _ = writeln!(b, "    {:<24} {}", k.key, describe_key(state, &k.kind));
         }
         state

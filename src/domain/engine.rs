@@ -79,9 +79,9 @@ pub fn list(
         Some(ids) => {
             let end = ids.len().saturating_sub(skip);
             let start = end.saturating_sub(take);
-            let recs = ids[start..end]
-                .iter()
+            let recs = (start..end)
                 .rev()
+                .filter_map(|i| ids.get(i))
                 .filter_map(|id| table.rows.get(id));
             render::list_envelope(state, view, info, recs, page_no, page_size)
         }
@@ -289,7 +289,7 @@ fn children(state: &State, child: Res, fk: &str, id: i64, owner: i64) -> Vec<i64
         return Vec::new();
     };
     if info.parent_slot == Some(slot) {
-        return table.by_parent.get(&id).cloned().unwrap_or_default();
+        return table.children_of(id).collect();
     }
     table
         .by_owner

@@ -89,10 +89,9 @@ pub fn write_record(
                 out.push(b'[');
                 let key = vals[info.key_slot].as_int().unwrap_or_default();
                 let table = state.table(res);
-                let children = table.by_parent.get(&key).map_or(&[][..], Vec::as_slice);
-                for (n, rec) in children
-                    .iter()
-                    .filter_map(|id| table.rows.get(id))
+                for (n, rec) in table
+                    .children_of(key)
+                    .filter_map(|id| table.rows.get(&id))
                     .enumerate()
                 {
                     if n > 0 {

@@ -4,6 +4,8 @@
 //! copied), one Log Item per Job Item, the Job Completed/Failed/Missed event,
 //! sets the job's LastRanOn, and sends the notification the device asks for.
 
+use std::sync::Arc;
+
 use super::engine::{EngineError, WriteCtx, append_event};
 use super::mail::Mail;
 use super::render;
@@ -93,9 +95,9 @@ pub struct Run {
 /// What a run works from: the job and the device it runs on, and when.
 struct Facts {
     job_id: i64,
-    job: Box<[Val]>,
+    job: Arc<[Val]>,
     device_id: i64,
-    device: Box<[Val]>,
+    device: Arc<[Val]>,
     /// The device's CompanyId.
     company: Val,
     /// The device's SubscriptionId and that subscription's PlanId.
@@ -405,7 +407,7 @@ fn record_run(state: &mut State, f: &Facts) {
     {
         let mut vals = rec.vals.to_vec();
         vals[s] = Val::Time(f.started);
-        rec.vals = vals.into_boxed_slice();
+        rec.vals = vals.into();
     }
     state.changes += 1;
 }

@@ -2,8 +2,16 @@
 //! of [`Record`]s with its indexes, the API keys and the used Tokens. Plain
 //! data changed by synchronous calls; the store shares it, the engine reads
 //! and writes it.
+//!
+//! Every part is persistent data with structural sharing (`imbl`'s B-tree
+//! maps and RRB vectors, values and keys behind an `Arc`): cloning a `State`
+//! costs O(1) time and memory whatever its size, and a write to either copy
+//! copies the O(log n) nodes on its path, never a table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use imbl::{OrdMap, Vector};
 
 use super::faults::FaultRule;
 use super::schema::{Res, ResourceInfo, Scope};
@@ -17,28 +25,34 @@ pub const OWNER_GLOBAL: i64 = 0;
 /// `Record::owner` of a history record whose owner no longer exists.
 pub const OWNER_NOBODY: i64 = -1;
 
+/// Ids in ascending order, persistent: a clone shares it, an insertion or
+/// removal copies O(log n), and the i-th id costs O(log n), so a page of it
+/// costs O(page size + log n).
+pub type Ids = Vector<i64>;
+
 /// One stored record.
 #[derive(Clone, Debug)]
 pub struct Record {
-    /// One value per stored attribute, in the resource table's slot order.
-    pub vals: Box<[Val]>,
+    /// One value per stored attribute, in the resource table's slot order;
+    /// shared, so copying a tree node of records never copies values.
+    pub vals: Arc<[Val]>,
     /// The PartnerId whose scope the record is in, computed once when the
     /// record is stored (owners never change: the attributes that decide it
     /// are set on POST only), or [`OWNER_GLOBAL`] / [`OWNER_NOBODY`].
     pub owner: i64,
 }
 
-/// One collection with its indexes.
-#[derive(Debug, Default)]
+/// One collection with its indexes. Cloning it is O(1) (shared structure).
+#[derive(Clone, Debug, Default)]
 pub struct Table {
     /// Records by primary key; ascending order is the list order reversed.
-    pub rows: BTreeMap<i64, Record>,
+    pub rows: OrdMap<i64, Record>,
     /// Ids of each partner's records, ascending, so a scoped page costs
-    /// O(page size) whatever the size of the store.
-    pub by_owner: HashMap<i64, Vec<i64>>,
+    /// O(page size + log n) whatever the size of the store.
+    pub by_owner: OrdMap<i64, Ids>,
     /// For collections that fill a child array (job items, log items): ids
     /// of each parent's children, ascending.
-    pub by_parent: HashMap<i64, Vec<i64>>,
+    pub by_parent: OrdMap<i64, Ids>,
     /// The id the next created record gets: above every id ever loaded or
     /// handed out, so ids are never reused.
     pub next_id: i64,
@@ -47,27 +61,40 @@ pub struct Table {
 impl Table {
     /// Rebuilds the indexes from `rows` (after loading).
     pub fn build_indexes(&mut self, info: &ResourceInfo) {
-        self.by_owner.clear();
-        self.by_parent.clear();
+        // collected in plain maps first: one persistent structure built per
+        // list, rather than one copy-on-write step per id
+        let mut by_owner: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut by_parent: HashMap<i64, Vec<i64>> = HashMap::new();
         for (&id, rec) in &self.rows {
             if !matches!(info.def.scope, Scope::Global) {
-                self.by_owner.entry(rec.owner).or_default().push(id);
+                by_owner.entry(rec.owner).or_default().push(id);
             }
             if let Some(p) = info.parent_slot.and_then(|s| rec.vals[s].as_int()) {
-                self.by_parent.entry(p).or_default().push(id);
+                by_parent.entry(p).or_default().push(id);
             }
         }
-        let max = self.rows.keys().next_back().copied().unwrap_or(0);
+        let persist = |m: HashMap<i64, Vec<i64>>| -> OrdMap<i64, Ids> {
+            m.into_iter().map(|(k, v)| (k, Ids::from(v))).collect()
+        };
+        self.by_owner = persist(by_owner);
+        self.by_parent = persist(by_parent);
+        let max = self.rows.get_max().map_or(0, |(k, _)| *k);
         self.next_id = self.next_id.max(max + 1);
     }
 
     /// The ids a partner sees in this collection, ascending, or `None` for
     /// reference data (every record visible).
-    pub fn visible_ids(&self, info: &ResourceInfo, partner: i64) -> Option<&[i64]> {
+    pub fn visible_ids(&self, info: &ResourceInfo, partner: i64) -> Option<&Ids> {
+        static NONE: std::sync::LazyLock<Ids> = std::sync::LazyLock::new(Ids::new);
         match info.def.scope {
             Scope::Global => None,
-            _ => Some(self.by_owner.get(&partner).map_or(&[][..], Vec::as_slice)),
+            _ => Some(self.by_owner.get(&partner).unwrap_or(&NONE)),
         }
+    }
+
+    /// The ids of `parent`'s children (collections with a child array).
+    pub fn children_of(&self, parent: i64) -> impl DoubleEndedIterator<Item = i64> + '_ {
+        self.by_parent.get(&parent).into_iter().flatten().copied()
     }
 }
 
@@ -100,22 +127,30 @@ pub struct ApiKey {
 }
 
 /// Everything the API serves, as loaded from fixtures and changed since.
-#[derive(Debug)]
+///
+/// `Clone` is a fork: O(1) in time and memory whatever the size of the data
+/// (every table, index and token map is shared, the keys sit behind an
+/// `Arc`), and afterwards writes to either side never show in the other; a
+/// write copies the O(log n) tree nodes on its path. Sessions fork with it,
+/// checkpoints and the reset base are clones.
+#[derive(Clone, Debug)]
 pub struct State {
     /// One table per collection, in [`Res`] order.
     pub tables: Vec<Table>,
-    pub keys: Vec<ApiKey>,
+    /// Set at load time only; shared by every clone.
+    pub keys: Arc<Vec<ApiKey>>,
     /// SHA-256 of each key -> its index in `keys`: a lookup whose timing
     /// depends on the digest only, never on how much of a key matches.
-    pub key_index: HashMap<[u8; 32], usize>,
+    pub key_index: Arc<HashMap<[u8; 32], usize>>,
     /// Sandbox-clock time of the load, in milliseconds.
     pub loaded_at: i64,
     /// Tokens partners used in successful writes: (PartnerId, Token) -> when.
-    pub tokens: HashMap<(i64, String), i64>,
+    pub tokens: imbl::HashMap<(i64, String), i64>,
     /// Successful writes through the API since this state was loaded (a
     /// reload reports how many it discarded).
     pub changes: u64,
-    /// The fault rules of `sandbox.json` (or the bundle's `sandbox`).
+    /// The fault rules of `sandbox.json` (or the bundle's `sandbox`): a
+    /// handful, bounded by that file, not by the data.
     pub faults: Vec<FaultRule>,
 }
 
@@ -123,17 +158,18 @@ impl State {
     pub fn empty() -> State {
         State {
             tables: Res::ALL.iter().map(|_| Table::default()).collect(),
-            keys: Vec::new(),
-            key_index: HashMap::new(),
+            keys: Arc::default(),
+            key_index: Arc::default(),
             loaded_at: 0,
-            tokens: HashMap::new(),
+            tokens: imbl::HashMap::new(),
             changes: 0,
             faults: Vec::new(),
         }
     }
 
     /// Stores a new record and indexes it; returns its owner.
-    pub fn insert(&mut self, res: Res, id: i64, vals: Box<[Val]>) -> i64 {
+    pub fn insert(&mut self, res: Res, id: i64, vals: impl Into<Arc<[Val]>>) -> i64 {
+        let vals = vals.into();
         let info = res.info();
         let owner = self.owner_of(info, id, &vals);
         let parent = info.parent_slot.and_then(|s| vals[s].as_int());
@@ -150,9 +186,9 @@ impl State {
     }
 
     /// Replaces a record's values (its owner and parent never change).
-    pub fn replace_vals(&mut self, res: Res, id: i64, vals: Box<[Val]>) {
+    pub fn replace_vals(&mut self, res: Res, id: i64, vals: impl Into<Arc<[Val]>>) {
         if let Some(r) = self.tables[res.index()].rows.get_mut(&id) {
-            r.vals = vals;
+            r.vals = vals.into();
         }
     }
 
@@ -242,8 +278,9 @@ impl State {
 
     /// Adds an API key to `keys` and its digest to `key_index`.
     pub fn add_key(&mut self, key: ApiKey) {
-        self.key_index.insert(key_digest(&key.key), self.keys.len());
-        self.keys.push(key);
+        let at = self.keys.len();
+        Arc::make_mut(&mut self.key_index).insert(key_digest(&key.key), at);
+        Arc::make_mut(&mut self.keys).push(key);
     }
 
     /// Number of records per collection, in [`Res`] order.
@@ -268,19 +305,132 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
-fn insert_sorted(ids: &mut Vec<i64>, id: i64) {
+fn insert_sorted(ids: &mut Ids, id: i64) {
     match ids.last() {
         Some(&last) if last >= id => {
             if let Err(at) = ids.binary_search(&id) {
                 ids.insert(at, id);
             }
         }
-        _ => ids.push(id),
+        _ => ids.push_back(id),
     }
 }
 
-fn remove_sorted(ids: &mut Vec<i64>, id: i64) {
+fn remove_sorted(ids: &mut Ids, id: i64) {
     if let Ok(at) = ids.binary_search(&id) {
         ids.remove(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals(info: &ResourceInfo, key: i64, owner_ref: Option<(&str, i64)>) -> Vec<Val> {
+        let mut v = vec![Val::Null; info.slots.len()];
+        v[info.key_slot] = Val::Int(key);
+        if let Some((name, id)) = owner_ref
+            && let Some(s) = info.slot(name)
+        {
+            v[s] = Val::Int(id);
+        }
+        v
+    }
+
+    /// A state with `n` companies of partner 1 and one of partner 2.
+    fn state_with(n: i64) -> State {
+        let mut s = State::empty();
+        for p in [1, 2] {
+            s.insert(Res::Partners, p, vals(Res::Partners.info(), p, None));
+        }
+        let info = Res::Companies.info();
+        for id in 1..=n {
+            s.insert(Res::Companies, id, vals(info, id, Some(("PartnerId", 1))));
+        }
+        s.insert(
+            Res::Companies,
+            n + 1,
+            vals(info, n + 1, Some(("PartnerId", 2))),
+        );
+        s
+    }
+
+    #[test]
+    fn a_clone_shares_everything_until_written() {
+        let base = state_with(10_000);
+        let fork = base.clone();
+        for (a, b) in base.tables.iter().zip(&fork.tables) {
+            assert!(a.rows.ptr_eq(&b.rows));
+            assert!(a.by_owner.ptr_eq(&b.by_owner));
+            assert!(a.by_parent.ptr_eq(&b.by_parent));
+        }
+        assert!(Arc::ptr_eq(&base.keys, &fork.keys));
+        assert!(Arc::ptr_eq(&base.key_index, &fork.key_index));
+        let (a, b) = (base.get(Res::Companies, 7), fork.get(Res::Companies, 7));
+        assert!(Arc::ptr_eq(&a.unwrap().vals, &b.unwrap().vals));
+    }
+
+    #[test]
+    fn writes_to_a_clone_leave_the_original_unchanged() {
+        let base = state_with(1000);
+        let mut fork = base.clone();
+        let info = Res::Companies.info();
+        fork.insert(
+            Res::Companies,
+            5000,
+            vals(info, 5000, Some(("PartnerId", 1))),
+        );
+        fork.remove(Res::Companies, 3);
+        fork.replace_vals(Res::Companies, 4, vals(info, 4, Some(("PartnerId", 2))));
+        fork.use_token(1, "t", 10);
+        fork.changes += 1;
+
+        assert!(base.get(Res::Companies, 5000).is_none());
+        assert!(base.get(Res::Companies, 3).is_some());
+        let partner = info.slot("PartnerId").unwrap();
+        assert_eq!(
+            base.get(Res::Companies, 4).unwrap().vals[partner],
+            Val::Int(1)
+        );
+        assert_eq!(
+            fork.get(Res::Companies, 4).unwrap().vals[partner],
+            Val::Int(2)
+        );
+        assert!(!base.token_used(1, "t", 11) && fork.token_used(1, "t", 11));
+        let ids = |s: &State| -> Vec<i64> {
+            let t = s.table(Res::Companies);
+            t.visible_ids(info, 1).unwrap().iter().copied().collect()
+        };
+        assert_eq!(ids(&base), (1..=1000).collect::<Vec<_>>());
+        let mut expected: Vec<i64> = (1..=1000).filter(|&i| i != 3).collect();
+        expected.push(5000);
+        assert_eq!(ids(&fork), expected);
+        // the untouched records are still shared with the original
+        let (a, b) = (base.get(Res::Companies, 900), fork.get(Res::Companies, 900));
+        assert!(Arc::ptr_eq(&a.unwrap().vals, &b.unwrap().vals));
+        assert!(
+            base.table(Res::Partners)
+                .rows
+                .ptr_eq(&fork.table(Res::Partners).rows)
+        );
+    }
+
+    #[test]
+    fn indexes_built_after_loading_match_inserts() {
+        let mut s = state_with(300);
+        let t = &mut s.tables[Res::Companies.index()];
+        let before: Vec<(i64, Vec<i64>)> = t
+            .by_owner
+            .iter()
+            .map(|(k, v)| (*k, v.iter().copied().collect()))
+            .collect();
+        t.build_indexes(Res::Companies.info());
+        let after: Vec<(i64, Vec<i64>)> = t
+            .by_owner
+            .iter()
+            .map(|(k, v)| (*k, v.iter().copied().collect()))
+            .collect();
+        assert_eq!(before, after);
+        assert_eq!(t.next_id, 302);
     }
 }
