@@ -59,7 +59,9 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     if !opts.fixtures.exists() {
         return Err(StartError::NoFixtures(opts.fixtures.clone()));
     }
-    let loaded = fixtures::load(&opts.fixtures, clock.now_ms()).map_err(StartError::Fixtures)?;
+    let (path, now) = (opts.fixtures.clone(), clock.now_ms());
+    let loaded = crate::store::loader::run(move || fixtures::load(&path, now))
+        .map_err(StartError::Fixtures)?;
     let tls = tls::setup(&opts.tls)?;
     let listener = TcpListener::bind(opts.bind)
         .await
@@ -71,7 +73,8 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
         addr: opts.bind,
         source,
     })?;
-    let store = Store::new(loaded.state, opts.fixtures.clone(), clock);
+    let (files, records) = (loaded.files, loaded.records);
+    let store = Store::new(loaded, opts.fixtures.clone(), clock);
     Ok(Ready {
         app: App::new(store, opts.settings.clone(), documents),
         tls: tls.config,
@@ -79,8 +82,8 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
         addr,
         ca_path: tls.ca_path,
         tls_note: tls.note,
-        files: loaded.files,
-        records: loaded.records,
+        files,
+        records,
     })
 }
 

@@ -10,6 +10,7 @@
 pub mod clock; // the sandbox clock
 pub mod fixtures; // loading and checking fixtures with file:line:column problems
 pub mod json_scan; // where JSON values start and end, for locating problems
+pub mod loader; // the one thread every fixture load runs on
 pub mod outbox; // the e-mails the sandbox would have sent
 pub mod recent; // the bounded newest-first queue of the outbox and the journal
 pub mod served; // the snapshots served lately
@@ -21,12 +22,17 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::domain::state::{State, sha256};
 pub use clock::Clock;
+use fixtures::{Base, Loaded};
 pub use outbox::Outbox;
 use served::Served;
 
 /// Where the fixtures come from, and the state loaded from them.
 struct Shared {
     state: RwLock<State>,
+    /// The state as loaded from the fixtures, with their stamps: a reset of
+    /// unchanged files clones it (O(1)), a reload reads only what changed
+    /// since it. Shared with `state` until the API writes.
+    base: RwLock<Arc<Base>>,
     clock: Clock,
     /// The fixtures directory or bundle file.
     source: PathBuf,
@@ -60,10 +66,11 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn new(state: State, source: PathBuf, clock: Clock) -> Store {
+    pub fn new(loaded: Loaded, source: PathBuf, clock: Clock) -> Store {
         Store {
             shared: Arc::new(Shared {
-                state: RwLock::new(state),
+                base: RwLock::new(Arc::new(Base::new(&loaded))),
+                state: RwLock::new(loaded.state),
                 clock,
                 source,
                 outbox: Outbox::default(),
@@ -142,6 +149,28 @@ impl Store {
         let old = self.replace(state);
         self.set_fixture_error(None);
         old.changes
+    }
+
+    /// The fixtures as last loaded (O(1): shared).
+    pub fn base(&self) -> Arc<Base> {
+        self.shared
+            .base
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Swaps in what was just loaded from the fixtures, which becomes the
+    /// base too; as [`Store::swap_in`].
+    pub fn swap_in_loaded(&self, loaded: Loaded) -> u64 {
+        let base = Arc::new(Base::new(&loaded));
+        let old_base = std::mem::replace(
+            &mut *self.shared.base.write().unwrap_or_else(|e| e.into_inner()),
+            base,
+        );
+        let discarded = self.swap_in(loaded.state);
+        drop(old_base);
+        discarded
     }
 
     /// The whole current state as a bundle (`GET /_sandbox/snapshot`), as

@@ -36,12 +36,23 @@ pub struct Reloaded {
 /// and records the problems. Blocking: call it off the async threads.
 pub fn reload(store: &Store) -> Result<Reloaded, Vec<Problem>> {
     let started = Instant::now();
-    match fixtures::load(store.source(), store.clock().now_ms()) {
-        Ok(loaded) => {
-            let discarded = store.swap_in(loaded.state);
+    let (source, now, base) = (
+        store.source().to_path_buf(),
+        store.clock().now_ms(),
+        store.base(),
+    );
+    let s = store.clone();
+    let swapped = super::loader::run(move || -> Result<_, Vec<Problem>> {
+        let loaded = fixtures::reload(&source, now, Some(&base))?;
+        drop(base); // before the swap: the old base is freed with it, here
+        let (files, records) = (loaded.files, loaded.records);
+        Ok((files, records, s.swap_in_loaded(loaded)))
+    });
+    match swapped {
+        Ok((files, records, discarded)) => {
             let done = Reloaded {
-                files: loaded.files,
-                records: loaded.records,
+                files,
+                records,
                 millis: started.elapsed().as_millis(),
                 discarded,
             };
