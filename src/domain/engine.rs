@@ -6,15 +6,33 @@
 
 use serde_json::{Map, Value};
 
+use super::build::{self, RecordBuilder};
 use super::mail::Mail;
 use super::render;
-use super::resources::EVENT_TYPES;
+use super::resources::event_type;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
 use super::state::{Record, State};
 use super::validate::{self, Mode, Validated};
 use super::value::Val;
-use crate::domain::value::ArcStr;
+
+/// One problem of a body or record: the attribute it is about (none for a
+/// name the table lacks) and the sentence that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub attribute: Option<&'static str>,
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem of `attribute`.
+    pub fn of(attribute: &'static str, message: String) -> Problem {
+        Problem {
+            attribute: Some(attribute),
+            message,
+        }
+    }
+}
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,15 +40,20 @@ pub enum EngineError {
     /// Absent, or outside the partner's scope (indistinguishable on purpose).
     #[error("{0} does not exist.")]
     NotFound(String),
-    /// Validation: one sentence per problem.
-    #[error("{}", .0.join(" "))]
-    Invalid(Vec<String>),
+    /// Validation: every problem, each with its attribute and sentence.
+    #[error("{}", sentences(.0).join(" "))]
+    Invalid(Vec<Problem>),
     /// A Token already used within the window.
     #[error("{0}")]
     Duplicate(String),
     /// A delete the data does not allow.
     #[error("{0}")]
     Conflict(String),
+}
+
+/// The sentences of `problems`, in order.
+pub fn sentences(problems: &[Problem]) -> Vec<String> {
+    problems.iter().map(|p| p.message.clone()).collect()
 }
 
 /// Whether `partner` may see `rec` (API.md section 1, "Scope").
@@ -144,12 +167,6 @@ fn check_token(
     }
 }
 
-fn set(info: &ResourceInfo, vals: &mut [Val], name: &str, v: Val) {
-    if let Some(s) = info.slot(name) {
-        vals[s] = v;
-    }
-}
-
 /// POST: validates, generates the sandbox's values, stores, and records the
 /// event; `Written::body` is the new record.
 pub fn create(
@@ -171,23 +188,24 @@ pub fn create(
         body,
         strict: ctx.strict,
     };
-    let Validated { mut vals, warnings } =
+    let Validated { vals, warnings } =
         validate::validate(state, &request).map_err(EngineError::Invalid)?;
-    vals[info.key_slot] = Val::Int(id);
-    set(info, &mut vals, "AddedOn", Val::Time(ctx.now_ms));
-    set(info, &mut vals, "UpdatedOn", Val::Null);
+    let mut rec = RecordBuilder::from_vals(res, &vals);
+    rec.int(info.key_name(), id)
+        .time("AddedOn", ctx.now_ms)
+        .set("UpdatedOn", Val::Null);
     let mut mails = Vec::new();
     if let Some(hook) = info.def.write.on_create {
         hook(&mut CreateCtx {
             state,
-            info,
-            vals: &mut vals,
+            rec: &mut rec,
             now_ms: ctx.now_ms,
             mails: &mut mails,
         });
     }
+    let vals = rec.build();
     let names = event_names(state, res, &vals);
-    state.insert(res, id, vals.into_boxed_slice());
+    state.insert(res, id, vals);
     let event = info.def.write.events.added;
     let change = Change {
         res,
@@ -265,11 +283,13 @@ pub fn update(
         body,
         strict: ctx.strict,
     };
-    let Validated { mut vals, warnings } =
+    let Validated { vals, warnings } =
         validate::validate(state, &request).map_err(EngineError::Invalid)?;
-    set(info, &mut vals, "UpdatedOn", Val::Time(ctx.now_ms));
+    let mut rec = RecordBuilder::from_vals(res, &vals);
+    rec.time("UpdatedOn", ctx.now_ms);
+    let vals = rec.build();
     let names = event_names(state, res, &vals);
-    state.replace_vals(res, id, vals.into_boxed_slice());
+    state.replace_vals(res, id, vals);
     let event = info.def.write.events.modified;
     let change = Change {
         res,
@@ -285,9 +305,7 @@ pub fn update(
 fn children(state: &State, child: Res, fk: &str, id: i64, owner: i64) -> Vec<i64> {
     let info = child.info();
     let table = state.table(child);
-    let Some(slot) = info.slot(fk) else {
-        return Vec::new();
-    };
+    let slot = build::slot(info, fk);
     if info.parent_slot == Some(slot) {
         return table.by_parent.get(&id).cloned().unwrap_or_default();
     }
@@ -410,23 +428,48 @@ pub fn event_names(state: &State, res: Res, vals: &[Val]) -> Vec<(&'static str, 
 
 /// Appends an event of `type_id` naming `names` (no event when 0).
 pub fn append_event(state: &mut State, type_id: i64, names: &[(&str, i64)], now_ms: i64) {
-    let Some(&(_, type_name)) = EVENT_TYPES.iter().find(|(t, _)| *t == type_id) else {
+    let Some(type_name) = event_type(type_id) else {
         return;
     };
-    let info = Res::Events.info();
     let id = state.table(Res::Events).next_id.max(1);
-    let mut vals = vec![Val::Null; info.slots.len()];
-    vals[info.key_slot] = Val::Int(id);
-    set(info, &mut vals, "EventTypeId", Val::Int(type_id));
-    set(
-        info,
-        &mut vals,
-        "EventType",
-        Val::Str(ArcStr::from(type_name)),
-    );
+    let mut event = RecordBuilder::new(Res::Events);
+    event
+        .int("EventId", id)
+        .int("EventTypeId", type_id)
+        .str("EventType", type_name);
     for &(name, v) in names {
-        set(info, &mut vals, name, Val::Int(v));
+        event.int(name, v);
     }
-    set(info, &mut vals, "AddedOn", Val::Time(now_ms));
-    state.insert(Res::Events, id, vals.into_boxed_slice());
+    event.time("AddedOn", now_ms);
+    state.insert(Res::Events, id, event.build());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schema::{op, schema};
+
+    /// A create stamps AddedOn and UpdatedOn, an update UpdatedOn: every
+    /// table that takes writes must have them (the builder panics if not).
+    #[test]
+    fn every_writable_table_has_the_write_stamps() {
+        for info in schema() {
+            if info.def.ops & (op::CREATE | op::UPDATE) == 0 {
+                continue;
+            }
+            let mut b = RecordBuilder::new(info.res());
+            b.int(info.key_name(), 1)
+                .time("AddedOn", 0)
+                .time("UpdatedOn", 0);
+            for &(child, fk) in info
+                .def
+                .write
+                .blocked_by
+                .iter()
+                .chain(info.def.write.cascade)
+            {
+                build::slot(child.info(), fk);
+            }
+        }
+    }
 }

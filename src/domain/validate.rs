@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::engine::scoped_get;
+use super::build;
+use super::engine::{Problem, scoped_get};
 use super::rules::{self, CheckCtx};
 use super::schema::{Attr, Kind, Res, ResourceInfo, Rule, flag};
 use super::state::State;
@@ -155,18 +156,25 @@ fn writable(a: &Attr, mode: Mode) -> bool {
 /// What validation found so far.
 #[derive(Default)]
 struct Findings {
-    /// (attribute index, sentence): sorted so problems come in table order.
-    problems: Vec<(usize, String)>,
+    /// (attribute index, problem): sorted so problems come in table order.
+    problems: Vec<(usize, Problem)>,
     /// Attributes ignored (unknown or not writable, when not strict).
     warnings: Vec<String>,
     /// Attributes whose value was refused, so their rules are not checked.
     failed: BTreeSet<usize>,
 }
 
+impl Findings {
+    /// A problem of the attribute with index `i`.
+    fn refuse(&mut self, i: usize, a: &'static Attr, message: String) {
+        self.problems.push((i, Problem::of(a.name, message)));
+    }
+}
+
 /// Validates a body against the resource's rules. On update the body is
 /// merged into the stored record, and the merged record must satisfy every
 /// rule.
-pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> {
+pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<Problem>> {
     let info = req.info;
     let mut vals = req
         .base
@@ -186,9 +194,9 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
         id: req.id,
         refused: &refused,
     };
-    let mut checks: Vec<String> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
+    let mut checks: Vec<Problem> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
     found.problems.sort_by_key(|(i, _)| *i);
-    let mut all: Vec<String> = found.problems.into_iter().map(|(_, m)| m).collect();
+    let mut all: Vec<Problem> = found.problems.into_iter().map(|(_, p)| p).collect();
     all.append(&mut checks);
     if all.is_empty() {
         Ok(Validated {
@@ -216,7 +224,11 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
                 .unwrap_or_default();
             let msg = format!("{name} is not an attribute of {}{hint}", info.def.name);
             if req.strict {
-                found.problems.push((usize::MAX, format!("{msg}.")));
+                let problem = Problem {
+                    attribute: None,
+                    message: format!("{msg}."),
+                };
+                found.problems.push((usize::MAX, problem));
             } else {
                 found.warnings.push(format!("{msg}; it was ignored."));
             }
@@ -230,7 +242,7 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
                 "read-only"
             };
             if req.strict {
-                found.problems.push((i, format!("{} is {why}.", a.name)));
+                found.refuse(i, a, format!("{} is {why}.", a.name));
             } else {
                 found
                     .warnings
@@ -241,7 +253,7 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
         match json_value(a, v, &mut |s| ArcStr::from(s)) {
             Ok(val) => vals[info.slot_of[i].unwrap_or_default()] = val,
             Err(m) => {
-                found.problems.push((i, format!("{} {m}.", a.name)));
+                found.refuse(i, a, format!("{} {m}.", a.name));
                 found.failed.insert(i);
             }
         }
@@ -268,12 +280,12 @@ fn check_attrs(state: &State, req: &Request, vals: &mut [Val], found: &mut Findi
         let blank = matches!(v, Val::Str(s) if s.trim().is_empty());
         if *v == Val::Null || (required && blank) {
             if required {
-                found.problems.push((i, format!("{} is required.", a.name)));
+                found.refuse(i, a, format!("{} is required.", a.name));
             }
             continue;
         }
         if let Err(m) = check_value(state, req, vals, a, v) {
-            found.problems.push((i, m));
+            found.refuse(i, a, m);
         }
     }
 }
@@ -382,10 +394,10 @@ fn check_unique(
     };
     let info = req.info;
     let table = state.table(info.res());
-    let slot = info.slot(a.name).unwrap_or_default();
+    let slot = build::slot(info, a.name);
     let parent = unique
         .within
-        .map(|p| (info.slot(p).unwrap_or_default(), rules::get(info, vals, p)));
+        .map(|p| (build::slot(info, p), rules::get(info, vals, p)));
     let same_value = |other: &Val| match (other, v) {
         (Val::Str(x), Val::Str(y)) if unique.ignore_case => x.to_lowercase() == y.to_lowercase(),
         (x, y) => x == y,

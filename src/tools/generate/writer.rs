@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use super::{GenerateError, create_new, io_error};
 use crate::domain::build::RecordBuilder;
 use crate::domain::render::write_stored;
-use crate::domain::resources::EVENT_TYPES;
+use crate::domain::resources::event_type;
 use crate::domain::schema::Res;
 use crate::domain::value::Val;
 
@@ -162,7 +162,7 @@ impl Outs {
         at: i64,
         names: &[(&'static str, i64)],
     ) -> Result<(), GenerateError> {
-        let Some(&(_, type_name)) = EVENT_TYPES.iter().find(|(t, _)| *t == type_id) else {
+        let Some(type_name) = event_type(type_id) else {
             let out = self.get(Res::Events);
             return Err(out.invalid("EventTypeId", format!("no event type {type_id}")));
         };
