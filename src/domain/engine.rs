@@ -167,6 +167,46 @@ fn check_token(
     }
 }
 
+/// A write that passed its checks: what [`finish`] needs once it is stored.
+struct Change {
+    res: Res,
+    id: i64,
+    partner: i64,
+    /// The request's Token, remembered once the write succeeded.
+    token: Option<String>,
+}
+
+/// The common start of a create or update: the Token, then validation of
+/// the body (merged into `base` on update).
+fn begin(
+    state: &State,
+    ctx: &WriteCtx,
+    change: (Res, i64, i64),
+    mode: Mode,
+    base: Option<&[Val]>,
+    body: &Map<String, Value>,
+) -> Result<(Change, Validated), EngineError> {
+    let (res, id, partner) = change;
+    let token = check_token(state, partner, body, ctx.now_ms)?;
+    let request = validate::Request {
+        info: res.info(),
+        mode,
+        partner,
+        id,
+        base,
+        body,
+        strict: ctx.strict,
+    };
+    let validated = validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    let change = Change {
+        res,
+        id,
+        partner,
+        token,
+    };
+    Ok((change, validated))
+}
+
 /// POST: validates, generates the sandbox's values, stores, and records the
 /// event; `Written::body` is the new record.
 pub fn create(
@@ -177,19 +217,9 @@ pub fn create(
     body: &Map<String, Value>,
 ) -> Result<Written, EngineError> {
     let info = res.info();
-    let token = check_token(state, partner, body, ctx.now_ms)?;
     let id = state.table(res).next_id.max(1);
-    let request = validate::Request {
-        info,
-        mode: Mode::Create,
-        partner,
-        id,
-        base: None,
-        body,
-        strict: ctx.strict,
-    };
-    let Validated { vals, warnings } =
-        validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    let (change, Validated { vals, warnings }) =
+        begin(state, ctx, (res, id, partner), Mode::Create, None, body)?;
     let mut rec = RecordBuilder::from_vals(res, &vals);
     rec.int(info.key_name(), id)
         .time("AddedOn", ctx.now_ms)
@@ -203,48 +233,39 @@ pub fn create(
             mails: &mut mails,
         });
     }
-    let vals = rec.build();
-    let names = event_names(state, res, &vals);
-    state.insert(res, id, vals);
-    let event = info.def.write.events.added;
-    let change = Change {
-        res,
-        id,
-        partner,
-        event: (event, &names),
-        token,
-    };
-    finish(state, ctx, change, warnings, mails)
+    state.insert(res, id, rec.build());
+    finish(
+        state,
+        ctx,
+        change,
+        info.def.write.events.added,
+        (warnings, mails),
+    )
 }
 
-/// What a create or update stored, for [`finish`].
-struct Change<'a> {
-    res: Res,
-    id: i64,
-    partner: i64,
-    /// The event type id to record and the names it cites.
-    event: (i64, &'a [(&'a str, i64)]),
-    /// The request's Token, remembered once the write succeeded.
-    token: Option<String>,
-}
-
-/// The common end of a create or update: its event, its Token, the change
-/// count, and the record as stored.
+/// The common end of a create or update, once the record is stored: its
+/// event of type `event`, its Token, the change count, and the record as
+/// stored.
 fn finish(
     state: &mut State,
     ctx: &WriteCtx,
     change: Change,
-    warnings: Vec<String>,
-    mails: Vec<Mail>,
+    event: i64,
+    (warnings, mails): (Vec<String>, Vec<Mail>),
 ) -> Result<Written, EngineError> {
     let Change {
         res,
         id,
         partner,
-        event: (event, names),
         token,
     } = change;
-    append_event(state, event, names, ctx.now_ms);
+    let vals = state
+        .get(res, id)
+        .ok_or_else(|| not_found(res, id))?
+        .vals
+        .clone();
+    let names = event_names(state, res, &vals);
+    append_event(state, event, &names, ctx.now_ms);
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
     }
@@ -268,37 +289,23 @@ pub fn update(
     partner: i64,
     body: &Map<String, Value>,
 ) -> Result<Written, EngineError> {
-    let info = res.info();
     let base = scoped_get(state, res, id, partner)
         .ok_or_else(|| not_found(res, id))?
         .vals
         .clone();
-    let token = check_token(state, partner, body, ctx.now_ms)?;
-    let request = validate::Request {
-        info,
-        mode: Mode::Update,
-        partner,
-        id,
-        base: Some(&base),
+    let (change, Validated { vals, warnings }) = begin(
+        state,
+        ctx,
+        (res, id, partner),
+        Mode::Update,
+        Some(&base),
         body,
-        strict: ctx.strict,
-    };
-    let Validated { vals, warnings } =
-        validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    )?;
     let mut rec = RecordBuilder::from_vals(res, &vals);
     rec.time("UpdatedOn", ctx.now_ms);
-    let vals = rec.build();
-    let names = event_names(state, res, &vals);
-    state.replace_vals(res, id, vals);
-    let event = info.def.write.events.modified;
-    let change = Change {
-        res,
-        id,
-        partner,
-        event: (event, &names),
-        token,
-    };
-    finish(state, ctx, change, warnings, Vec::new())
+    state.replace_vals(res, id, rec.build());
+    let event = res.def().write.events.modified;
+    finish(state, ctx, change, event, (warnings, Vec::new()))
 }
 
 /// The ids of `child` records whose attribute `fk` names `id`, ascending.

@@ -284,7 +284,8 @@ fn check_attrs(state: &State, req: &Request, vals: &mut [Val], found: &mut Findi
             }
             continue;
         }
-        if let Err(m) = check_value(state, req, vals, a, v) {
+        let merged = Merged { state, req, vals };
+        if let Err(m) = check_value(&merged, a, v) {
             found.refuse(i, a, m);
         }
     }
@@ -309,21 +310,23 @@ pub fn check_scalar(a: &Attr, v: &Val) -> Result<(), String> {
     Ok(())
 }
 
+/// What the rules of a value that look at other records see: the store,
+/// the request, and the merged record.
+struct Merged<'a> {
+    state: &'a State,
+    req: &'a Request<'a>,
+    vals: &'a [Val],
+}
+
 /// The rules of one non-null value: those of [`check_scalar`], then
 /// reference and uniqueness.
-fn check_value(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    v: &Val,
-) -> Result<(), String> {
+fn check_value(on: &Merged, a: &Attr, v: &Val) -> Result<(), String> {
     check_scalar(a, v)?;
     if let (Some(target), Val::Int(id)) = (a.refs, v) {
-        check_reference(state, req, vals, a, (target, *id))?;
+        check_reference(on, a, (target, *id))?;
     }
     if a.unique.is_some() {
-        check_unique(state, req, vals, a, v)?;
+        check_unique(on, a, v)?;
     }
     Ok(())
 }
@@ -355,13 +358,8 @@ fn check_text(a: &Attr, s: &str) -> Result<(), String> {
 
 /// A reference: the record exists in the partner's scope, is active when
 /// the attribute asks, and shares the attribute's `same` value.
-fn check_reference(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    (target, id): (Res, i64),
-) -> Result<(), String> {
+fn check_reference(on: &Merged, a: &Attr, (target, id): (Res, i64)) -> Result<(), String> {
+    let Merged { state, req, vals } = *on;
     let Some(rec) = scoped_get(state, target, id, req.partner) else {
         return Err(format!("{} {id} does not exist.", a.name));
     };
@@ -382,13 +380,8 @@ fn check_reference(
 
 /// Uniqueness among the partner's records (within a parent, ignoring case
 /// when the attribute says so).
-fn check_unique(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    v: &Val,
-) -> Result<(), String> {
+fn check_unique(on: &Merged, a: &Attr, v: &Val) -> Result<(), String> {
+    let Merged { state, req, vals } = *on;
     let Some(unique) = a.unique else {
         return Ok(());
     };

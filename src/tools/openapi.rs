@@ -226,6 +226,16 @@ fn request_body(name: &str, kind: u8) -> Value {
     })
 }
 
+/// The 200 of a Read or Delete (one `{name}Element`, described as `what`)
+/// and its 404.
+fn one_record(responses: &mut Map<String, Value>, name: &str, what: &str) {
+    responses.insert(
+        "200".into(),
+        response(what, Some(reference(&format!("{name}Element")))),
+    );
+    responses.insert("404".into(), error("No such record in the partner's scope"));
+}
+
 /// The responses of a List, Read or Delete; its summary and operation id.
 fn read_responses(
     info: &ResourceInfo,
@@ -251,25 +261,11 @@ fn read_responses(
             (format!("List {coll}"), format!("list_{coll}"))
         }
         op::READ => {
-            responses.insert(
-                "200".into(),
-                response(
-                    &format!("One {name}"),
-                    Some(reference(&format!("{name}Element"))),
-                ),
-            );
-            responses.insert("404".into(), error("No such record in the partner's scope"));
+            one_record(responses, name, &format!("One {name}"));
             (format!("Read one of {coll}"), format!("read_{coll}"))
         }
         _ => {
-            responses.insert(
-                "200".into(),
-                response(
-                    &format!("The {name} as it was"),
-                    Some(reference(&format!("{name}Element"))),
-                ),
-            );
-            responses.insert("404".into(), error("No such record in the partner's scope"));
+            one_record(responses, name, &format!("The {name} as it was"));
             responses.insert(
                 "409".into(),
                 error("Children still block the delete, or the record is an account owner"),
