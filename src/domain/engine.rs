@@ -13,26 +13,8 @@ use super::resources::event_type;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
 use super::state::{Record, State};
-use super::validate::{self, Mode, Validated};
+use super::validate::{self, Mode, Problem, Validated};
 use super::value::Val;
-
-/// One problem of a body or record: the attribute it is about (none for a
-/// name the table lacks) and the sentence that says what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub attribute: Option<&'static str>,
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem of `attribute`.
-    pub fn of(attribute: &'static str, message: String) -> Problem {
-        Problem {
-            attribute: Some(attribute),
-            message,
-        }
-    }
-}
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

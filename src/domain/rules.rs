@@ -4,10 +4,10 @@
 //! record is read. Each is a small function over one record.
 
 use super::build::{self, RecordBuilder};
-use super::engine::Problem;
 use super::mail::Mail;
 use super::schema::{Res, ResourceInfo};
 use super::state::State;
+use super::validate::Problem;
 use super::value::Val;
 
 /// What a cross-attribute check sees: the record as it would be stored.

@@ -8,12 +8,30 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::build;
-use super::engine::{Problem, scoped_get};
+use super::engine::scoped_get;
 use super::rules::{self, CheckCtx};
 use super::schema::{Attr, Kind, Res, ResourceInfo, Rule, flag};
 use super::state::State;
 use super::value::Val;
 use crate::domain::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
+
+/// One problem of a body or record: the attribute it is about (none for a
+/// name the table lacks) and the sentence that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub attribute: Option<&'static str>,
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem of `attribute`.
+    pub fn of(attribute: &'static str, message: String) -> Problem {
+        Problem {
+            attribute: Some(attribute),
+            message,
+        }
+    }
+}
 
 /// Describes a JSON value in an error message (shortened).
 pub fn describe(v: &Value) -> String {

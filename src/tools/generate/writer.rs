@@ -68,8 +68,8 @@ impl Out {
             }
             _ => return Err(self.invalid(info.key_name(), "the primary key is missing".into())),
         }
-        if let Some((attr, message)) = self.rec.problems().into_iter().next() {
-            return Err(self.invalid(attr, message));
+        if let Some(p) = self.rec.problems().into_iter().next() {
+            return Err(self.invalid(p.attribute.unwrap_or_default(), p.message));
         }
         self.line.clear();
         self.line
