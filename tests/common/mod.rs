@@ -3,6 +3,14 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+mod client;
+mod time;
+
+#[allow(unused_imports)] // not every test binary uses the client
+pub use client::*;
+#[allow(unused_imports)] // nor the clock and polling helpers
+pub use time::*;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
