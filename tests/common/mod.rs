@@ -4,10 +4,13 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 mod client;
+mod run;
 mod time;
 
 #[allow(unused_imports)] // not every test binary uses the client
 pub use client::*;
+#[allow(unused_imports)] // nor runs of the binary
+pub use run::*;
 #[allow(unused_imports)] // nor the clock and polling helpers
 pub use time::*;
 
@@ -80,6 +83,13 @@ pub async fn bounded<F: Future>(f: F) -> F::Output {
     tokio::time::timeout(STEP, f)
         .await
         .expect("step did not finish in time")
+}
+
+/// Starts a sandbox (bounded).
+pub async fn start_sandbox(cfg: Config) -> Sandbox {
+    tokio::time::timeout(STEP, Sandbox::with(cfg))
+        .await
+        .expect("sandbox starts")
 }
 
 /// One answer, read whole.
@@ -429,6 +439,11 @@ pub fn fixtures_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub fn vendor_example(name: &str) -> serde_json::Value {
     let p = repo().join("tests/data/vendor-examples").join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The text of a default fixtures file (`NAME.json`).
+pub fn default_text(name: &str) -> String {
+    std::fs::read_to_string(default_fixtures().join(format!("{name}.json"))).unwrap()
 }
 
 /// Reads a fixture collection of the default set as JSON.

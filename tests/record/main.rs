@@ -15,15 +15,11 @@ mod recording;
 mod redact;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::{Map, Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cleverfox-sandbox");
 
 /// A run of the binary must end within this (it is killed past it).
 const RUN_LIMIT: Duration = Duration::from_secs(120);
@@ -160,82 +156,9 @@ const KEPT_STRINGS: [&str; 8] = [
 
 // ------------------------------------------------------------------ harness
 
-/// What a run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Run {
-    fn ok(&self) -> bool {
-        self.code == Some(0)
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "exit {:?} after {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.took, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs the binary with stdin null and `CLEVERFOX_API_KEY` unset unless
-/// `env` sets it; polls it until it exits, killing it past `RUN_LIMIT`.
-fn run_blocking(args: Vec<String>, env: Vec<(String, String)>) -> Run {
-    let started = Instant::now();
-    let mut cmd = Command::new(BIN);
-    cmd.args(&args)
-        .env_remove("CLEVERFOX_API_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the binary starts");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the binary") {
-            break status;
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{BIN} {args:?} did not finish within {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code: status.code(),
-        stdout: out_reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
-        took: started.elapsed(),
-    }
-}
-
 /// Runs the binary off the runtime (the upstream keeps serving meanwhile).
 async fn run_env(args: Vec<String>, env: Vec<(String, String)>) -> Run {
-    tokio::time::timeout(
-        RUN_LIMIT + Duration::from_secs(15),
-        tokio::task::spawn_blocking(move || run_blocking(args, env)),
-    )
-    .await
-    .expect("the binary run is bounded")
-    .expect("the runner thread")
+    run_binary(args, env, RUN_LIMIT).await
 }
 
 async fn run(args: Vec<String>) -> Run {

@@ -118,10 +118,6 @@ fn companies_with_name(name: &str) -> String {
     serde_json::to_string_pretty(&v).unwrap() + "\n"
 }
 
-fn default_text(name: &str) -> String {
-    std::fs::read_to_string(default_fixtures().join(format!("{name}.json"))).unwrap()
-}
-
 /// Record counts of the default fixtures, per collection.
 fn fixture_counts() -> BTreeMap<String, u64> {
     COLLECTIONS
