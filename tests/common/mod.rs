@@ -74,6 +74,15 @@ pub const COLLECTION_KEYS: [(&str, &str); 14] = [
     ("backuptypes", "BackupTypeId"),
 ];
 
+/// The primary key of a collection.
+pub fn key_of(coll: &str) -> &'static str {
+    COLLECTION_KEYS
+        .iter()
+        .find(|(c, _)| *c == coll)
+        .map(|(_, k)| *k)
+        .unwrap_or_else(|| panic!("no collection {coll}"))
+}
+
 /// The header that flags responses served while the last fixtures reload
 /// failed.
 pub const X_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";

@@ -225,14 +225,6 @@ fn read_file(dir: &Path, coll: &str) -> Vec<Map<String, Value>> {
         .collect()
 }
 
-fn key_of(coll: &str) -> &'static str {
-    COLLECTION_KEYS
-        .iter()
-        .find(|(c, _)| *c == coll)
-        .map(|(_, k)| *k)
-        .unwrap()
-}
-
 fn id_of(rec: &Map<String, Value>, key: &str) -> i64 {
     rec.get(key)
         .and_then(Value::as_i64)
