@@ -1,4 +1,5 @@
-//! The command line (API.md section 6): `serve` (the default) and `check`.
+//! The command line (API.md section 6): `serve` (the default), `check`,
+//! `record`, `generate`, `openapi` and `postman`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,7 +19,11 @@ use crate::tls::TlsSettings;
 #[command(
     name = "cleverfox-sandbox",
     version,
-    args_conflicts_with_subcommands = true
+    propagate_version = true,
+    args_conflicts_with_subcommands = true,
+    after_help = "Run it from the repository's directory (fixtures/ and certs/ are relative to it). \
+                  The API it serves is described in docs/api.md, the control API under /_sandbox/ \
+                  in docs/control-api.md; a running sandbox answers GET / with an index."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -72,10 +77,13 @@ pub struct GenerateArgs {
     /// Companies of each partner.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub companies: u32,
+    /// Devices of each company (on the company's one subscription).
     #[arg(long, default_value_t = 10)]
     pub devices_per_company: u32,
+    /// Jobs of each device, each with one to three job items.
     #[arg(long, default_value_t = 3)]
     pub jobs_per_device: u32,
+    /// Logs of each job (past runs, each with its log items and event).
     #[arg(long, default_value_t = 5)]
     pub logs_per_job: u32,
     /// The same seed and options give the same files.
@@ -233,13 +241,17 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    if !args.fixtures.exists() {
+        eprintln!("error: {}", start::missing_fixtures(&args.fixtures));
+        return ExitCode::FAILURE;
+    }
     match fixtures::load(&args.fixtures, Clock::new().now_ms()) {
         Ok(loaded) => {
             println!(
-                "{}: OK ({} files, {} records)",
+                "{}: OK ({}, {})",
                 args.fixtures.display(),
-                loaded.files,
-                loaded.records
+                start::count(loaded.files, "file"),
+                start::count(loaded.records, "record")
             );
             ExitCode::SUCCESS
         }

@@ -10,7 +10,8 @@
 //! * `http`: the edge. `service` is the request pipeline, `route` maps paths to routes,
 //!   `auth` turns Basic credentials into a principal, `error` turns refusals into responses.
 //! * `api`: the CleverFox domain. `schema` and `resources` are the resource tables (the
-//!   single source of truth), `engine` answers list and read within a partner's scope,
+//!   single source of truth), `build` fills records by attribute name (checked against the
+//!   tables), `engine` answers list and read within a partner's scope,
 //!   `render` writes records with embedding and envelopes.
 //! * `store`: the data. One `State` behind one swap point, its indexes, the fixture loader
 //!   with file:line:column problems, the sandbox clock.

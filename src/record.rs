@@ -16,9 +16,13 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::api::build::RecordBuilder;
+use crate::api::render::write_stored;
 use crate::api::rules::new_api_key;
 use crate::api::schema::{Redact, Res, ResourceInfo};
+use crate::api::validate::json_value;
 use crate::store::fixtures;
+use crate::store::value::ArcStr;
 
 /// What to record.
 #[derive(Clone, Debug)]
@@ -199,11 +203,9 @@ async fn record_into(
             let start = spool.stream_position().map_err(output(&spool_path))?;
             // a page comes in descending id order: spool it ascending
             for rec in records.iter().rev() {
-                let (line, unknown) = fixture_record(info, rec, redactor.as_ref());
+                let (line, unknown) = fixture_record(info, rec, redactor.as_ref(), &url)?;
                 dropped += unknown;
-                spool
-                    .write_all(line.as_bytes())
-                    .map_err(output(&spool_path))?;
+                spool.write_all(&line).map_err(output(&spool_path))?;
                 spool.write_all(b"\n").map_err(output(&spool_path))?;
             }
             let end = spool.stream_position().map_err(output(&spool_path))?;
@@ -418,29 +420,35 @@ fn page(
 
 /// One record as a fixture line: the stored attributes in table order
 /// (embedded objects, child arrays and unknown attributes left out),
-/// redacted when asked. Also returns how many unknown attributes were left out.
+/// redacted when asked, each converted by its attribute's type as the
+/// fixture loader converts it. Also returns how many unknown attributes were
+/// left out. A value the attribute's type refuses means the upstream does
+/// not answer like the API.
 fn fixture_record(
-    info: &ResourceInfo,
+    info: &'static ResourceInfo,
     rec: &Map<String, Value>,
     redactor: Option<&Redactor>,
-) -> (String, u64) {
-    let mut line = String::from("{");
-    for (i, (_, a)) in info.stored().enumerate() {
+    url: &str,
+) -> Result<(Vec<u8>, u64), RecordError> {
+    let mut b = RecordBuilder::new(info.res());
+    for (_, a) in info.stored() {
         let v = rec.get(a.name).unwrap_or(&Value::Null);
         let redacted = match (redactor, a.redact, v) {
             (Some(r), Some(kind), Value::String(s)) => Some(r.redact(kind, s)),
             _ => None,
         };
-        if i > 0 {
-            line.push(',');
-        }
-        line.push_str(&serde_json::to_string(a.name).unwrap_or_default());
-        line.push(':');
-        line.push_str(&serde_json::to_string(redacted.as_ref().unwrap_or(v)).unwrap_or_default());
+        let val = json_value(a, redacted.as_ref().unwrap_or(v), &mut |s| ArcStr::from(s)).map_err(
+            |m| {
+                let id = rec.get(info.key_name()).unwrap_or(&Value::Null);
+                RecordError::NotTheApi(format!("{url}: {} {id}: {} {m}", info.key_name(), a.name))
+            },
+        )?;
+        b.set(a.name, val);
     }
-    line.push('}');
+    let mut line = Vec::with_capacity(512);
+    write_stored(&mut line, info, b.vals());
     let unknown = rec.keys().filter(|k| info.attr(k).is_none()).count() as u64;
-    (line, unknown)
+    Ok((line, unknown))
 }
 
 /// Consistent fake values: a keyed hash of (kind, value), with a key made
@@ -636,5 +644,27 @@ mod tests {
         assert!(url.as_str().unwrap().contains(new_key.as_str().unwrap()));
         assert!(!url.as_str().unwrap().contains(key));
         assert_eq!(r.redact(Redact::Drop, "token"), Value::Null);
+    }
+
+    #[test]
+    fn a_fixture_line_holds_the_stored_attributes_converted_by_type() {
+        let info = Res::BackupTypes.info();
+        let rec = serde_json::json!({
+            "BackupTypeId": 1, "Name": "File", "EngineId": "FILE", "Extra": 1,
+            "IsInactive": false
+        });
+        let rec = rec.as_object().unwrap();
+        let (line, unknown) = fixture_record(info, rec, None, "u").unwrap();
+        let line: Map<String, Value> = serde_json::from_slice(&line).unwrap();
+        assert!(info.stored().all(|(_, a)| line.contains_key(a.name)));
+        assert_eq!(line.len(), info.slots.len(), "{line:?}");
+        assert_eq!(line["Name"], "File");
+        assert_eq!(unknown, 1);
+        let mut bad = rec.clone();
+        bad.insert("BackupTypeId".into(), Value::from("one"));
+        let err = fixture_record(info, &bad, None, "u")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("BackupTypeId must be an integer"), "{err}");
     }
 }

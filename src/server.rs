@@ -1,12 +1,21 @@
 //! The accept loop and the per-connection task: sniff plain HTTP, TLS
 //! handshake under a timeout, then hyper-util's auto builder (HTTP/1.1 and
-//! HTTP/2 through ALPN); graceful shutdown.
+//! HTTP/2 through ALPN); graceful shutdown. Around the request pipeline:
+//! HEAD answers lose their body (on both protocols), each connection counts
+//! its open requests so an HTTP/2 connection with none for the idle timeout
+//! is closed with GOAWAY, and an HTTP/2 request body left unread (a refusal
+//! such as 413) is drained, bounded, so the client can finish sending and
+//! read the answer.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -27,9 +36,14 @@ use crate::http::service::{self, App};
 pub struct Limits {
     /// Time allowed for the first byte and the TLS handshake.
     pub handshake_timeout: Duration,
-    /// Time allowed to receive a request's headers (HTTP/1.1).
+    /// Time allowed to receive a request's headers (HTTP/1.1), and so how
+    /// long a connection may sit between requests: an HTTP/1.1 connection
+    /// waiting for its next request head, an HTTP/2 connection with no open
+    /// stream (then closed with GOAWAY), or waiting for the HTTP/2 preface.
     pub header_read_timeout: Duration,
-    /// Open connections at most; further clients wait in the listen queue.
+    /// Open connections at most; a further client waits (before its TLS
+    /// handshake, then in the listen queue) while the connections that have
+    /// served a request and have none open are closed to make room.
     pub max_connections: usize,
     /// Largest request head (HTTP/2 header list; HTTP/1.1 read buffer, which
     /// hyper does not let go below 8 KiB).
@@ -80,20 +94,19 @@ pub async fn run(
         h1: builder.clone().http1_only(),
         h2: builder.http2_only(),
     });
+    // Counts the open connections for the shutdown.
     let graceful = GracefulShutdown::new();
+    // Tells every connection to finish its requests and close (GOAWAY).
+    let (drain, draining) = watch::channel(false);
+    // Whether a client is waiting for a connection slot: then connections
+    // that have served a request and have none open close.
+    let (full, full_rx) = watch::channel(false);
     // Closes the connections still open when the grace period runs out.
     let (force_close, force_closed) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
 
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
@@ -106,6 +119,23 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        // A client over the limit waits here, before its TLS handshake,
+        // while idle connections give their slots up.
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let _ = full.send(true);
+                let p = tokio::select! {
+                    p = slots.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                };
+                let _ = full.send(false);
+                p
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let (app, acceptor, builders, limits) = (
             app.clone(),
@@ -114,10 +144,14 @@ pub async fn run(
             limits.clone(),
         );
         let watcher = graceful.watcher();
+        let signals = Signals {
+            draining: draining.clone(),
+            full: full_rx.clone(),
+        };
         let mut force_closed = force_closed.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = serve_connection(tcp, peer, app, acceptor, &builders, &limits, watcher) => {}
+                () = serve_connection(tcp, peer, app, acceptor, &builders, &limits, watcher, signals) => {}
                 _ = force_closed.wait_for(|closed| *closed) => {}
             }
             drop(permit);
@@ -125,6 +159,7 @@ pub async fn run(
     }
     drop(listener);
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
+    let _ = drain.send(true);
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(limits.shutdown_grace) => {
@@ -143,6 +178,7 @@ struct Builders {
 /// The TLS record type of a handshake: every TLS client's first byte.
 const TLS_HANDSHAKE: u8 = 0x16;
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_connection(
     tcp: TcpStream,
     peer: SocketAddr,
@@ -150,7 +186,9 @@ async fn serve_connection(
     acceptor: TlsAcceptor,
     builders: &Builders,
     limits: &Limits,
-    watcher: Watcher,
+    // Held until the connection is done: the shutdown waits for it.
+    _watcher: Watcher,
+    mut signals: Signals,
 ) {
     // One deadline for the first byte and the whole TLS handshake.
     let deadline = Instant::now() + limits.handshake_timeout;
@@ -176,32 +214,280 @@ async fn serve_connection(
         }
     };
     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-    let svc = service_fn(move |req| service::handle(app.clone(), req));
-    let result = if h2 {
+    let mut prefix = Vec::new();
+    if h2 {
         // HTTP/2 has no header-read timeout: the client's first bytes (its
         // connection preface) must arrive within the header-read timeout.
-        let mut buf = vec![0u8; 4096];
-        let n = match timeout(limits.header_read_timeout, stream.read(&mut buf)).await {
+        prefix = vec![0u8; 4096];
+        let n = match timeout(limits.header_read_timeout, stream.read(&mut prefix)).await {
             Ok(Ok(n)) if n > 0 => n,
             _ => return,
         };
-        buf.truncate(n);
-        let io = TokioIo::new(Rewind::new(buf, stream));
-        watcher
-            .watch(builders.h2.serve_connection(io, svc).into_owned())
-            .await
-    } else {
-        watcher
-            .watch(
-                builders
-                    .h1
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .into_owned(),
-            )
-            .await
+        prefix.truncate(n);
+    }
+    let (open_tx, mut open) = watch::channel(Streams::default());
+    let mut open_too = open.clone();
+    let open_tx = Arc::new(open_tx);
+    let drain = h2.then(|| Drain {
+        max_bytes: app.settings.max_body.saturating_mul(DRAIN_FACTOR),
+        wait: app.settings.body_read_timeout,
+    });
+    let svc = service_fn(move |req: Request<Incoming>| {
+        let app = app.clone();
+        let stream = OpenStream::new(open_tx.clone());
+        let head = req.method() == Method::HEAD;
+        let req = req.map(|body| RequestBody {
+            inner: Some(body),
+            drain,
+        });
+        async move {
+            let response = service::handle(app, req).await?;
+            Ok::<_, service::CloseConnection>(finish(response, head, stream))
+        }
+    });
+    let builder = if h2 { &builders.h2 } else { &builders.h1 };
+    let io = TokioIo::new(Rewind::new(prefix, stream));
+    let conn = builder.serve_connection(io, svc).into_owned();
+    tokio::pin!(conn);
+    let idle = limits.header_read_timeout;
+    let mut closing = false;
+    let result = loop {
+        tokio::select! {
+            r = conn.as_mut() => break r,
+            // HTTP/1.1 idles out through hyper's header-read timeout.
+            () = idle_for(&mut open, idle), if h2 && !closing => {
+                tracing::debug!(%peer, "closing an idle HTTP/2 connection");
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = wanted_back(&mut signals.full, &mut open_too), if !closing => {
+                tracing::debug!(%peer, "closing an idle connection: a client waits for its slot");
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = signals.draining.wait_for(|d| *d), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
     };
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// What the accept loop tells every connection.
+struct Signals {
+    /// The server is shutting down: finish the requests in flight and close.
+    draining: watch::Receiver<bool>,
+    /// A client is waiting for a connection slot.
+    full: watch::Receiver<bool>,
+}
+
+/// The requests of one connection.
+#[derive(Clone, Copy, Debug, Default)]
+struct Streams {
+    /// Requests whose response is not yet done.
+    open: usize,
+    /// Requests seen so far.
+    served: u64,
+}
+
+/// Resolves once no request has been open on the connection for `idle`
+/// (counted from the end of the last one, or from the start).
+async fn idle_for(open: &mut watch::Receiver<Streams>, idle: Duration) {
+    loop {
+        if open.wait_for(|s| s.open == 0).await.is_err() {
+            return std::future::pending().await;
+        }
+        match timeout(idle, open.changed()).await {
+            Err(_) => return,
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) => return std::future::pending().await,
+        }
+    }
+}
+
+/// Resolves while a client waits for a connection slot and this one has
+/// served a request and has none open: an idle client gives its slot to the
+/// next one at once (a connection still waiting for its first request is
+/// left to the handshake and header-read timeouts).
+async fn wanted_back(full: &mut watch::Receiver<bool>, streams: &mut watch::Receiver<Streams>) {
+    loop {
+        let is_full = *full.borrow_and_update();
+        let s = *streams.borrow_and_update();
+        if is_full && s.open == 0 && s.served > 0 {
+            return;
+        }
+        let changed = tokio::select! {
+            r = full.changed() => r,
+            r = streams.changed() => r,
+        };
+        if changed.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// One request counted as open on its connection, from its head until its
+/// response body is done or dropped.
+struct OpenStream(Arc<watch::Sender<Streams>>);
+
+impl OpenStream {
+    fn new(count: Arc<watch::Sender<Streams>>) -> OpenStream {
+        count.send_modify(|s| {
+            s.open += 1;
+            s.served += 1;
+        });
+        OpenStream(count)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.send_modify(|s| s.open = s.open.saturating_sub(1));
+    }
+}
+
+/// The answer as sent: HEAD answers keep their headers (and the
+/// Content-Length of the body a GET would carry) but no body, on both
+/// protocols (RFC 9110 section 9.3.2, RFC 9113 section 8.1).
+fn finish(
+    response: Response<service::Body>,
+    head: bool,
+    stream: OpenStream,
+) -> Response<ResponseBody> {
+    let (mut parts, body) = response.into_parts();
+    let body = if head {
+        if let Some(len) = body.size_hint().exact() {
+            parts
+                .headers
+                .entry(header::CONTENT_LENGTH)
+                .or_insert(HeaderValue::from(len));
+        }
+        Full::new(Bytes::new())
+    } else {
+        body
+    };
+    let stream = (!body.is_end_stream()).then_some(stream);
+    Response::from_parts(
+        parts,
+        ResponseBody {
+            inner: body,
+            stream,
+        },
+    )
+}
+
+/// A response body that keeps its request counted as open until it is done.
+struct ResponseBody {
+    inner: service::Body,
+    /// Dropped at the end of the body (or with it).
+    stream: Option<OpenStream>,
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let frame = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(frame, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.stream = None;
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// How much of an unread HTTP/2 request body is drained: `DRAIN_FACTOR`
+/// times `--max-body`, within the body read timeout.
+const DRAIN_FACTOR: usize = 4;
+
+/// The bounds of draining one unread request body.
+#[derive(Clone, Copy, Debug)]
+struct Drain {
+    max_bytes: usize,
+    wait: Duration,
+}
+
+/// A request body that, over HTTP/2, is drained when the pipeline drops it
+/// unread (an early answer such as 401 or 413): a client that sends its
+/// whole body before reading the answer can then finish and read it. Past
+/// the bounds the body is dropped and the stream reset (NO_ERROR once the
+/// answer is complete).
+struct RequestBody {
+    inner: Option<Incoming>,
+    /// None over HTTP/1.1, where hyper closes the connection instead.
+    drain: Option<Drain>,
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.inner.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        let (Some(mut body), Some(drain)) = (self.inner.take(), self.drain) else {
+            return;
+        };
+        if body.is_end_stream() {
+            return;
+        }
+        if body
+            .size_hint()
+            .upper()
+            .is_some_and(|n| n > drain.max_bytes as u64)
+        {
+            return; // more than the drain takes: reset at once
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let mut left = drain.max_bytes;
+            let _ = timeout(drain.wait, async {
+                while let Some(Ok(frame)) = body.frame().await {
+                    let n = frame.data_ref().map_or(0, Bytes::len);
+                    if n > left {
+                        break;
+                    }
+                    left -= n;
+                }
+            })
+            .await;
+        });
     }
 }
 
@@ -214,7 +500,8 @@ struct Rewind<T> {
 impl<T> Rewind<T> {
     fn new(prefix: Vec<u8>, inner: T) -> Rewind<T> {
         Rewind {
-            prefix: Some(bytes::Bytes::from(prefix)),
+            // an empty prefix would read as the end of the stream
+            prefix: (!prefix.is_empty()).then(|| Bytes::from(prefix)),
             inner,
         }
     }

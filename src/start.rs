@@ -26,6 +26,8 @@ pub struct Options {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("{}", missing_fixtures(.0))]
+    NoFixtures(PathBuf),
     #[error("the fixtures have {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Fixtures(Vec<Problem>),
     #[error("{0}")]
@@ -52,6 +54,9 @@ pub struct Ready {
 /// Loads the fixtures, prepares TLS and binds the listener.
 pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     let clock = Clock::new();
+    if !opts.fixtures.exists() {
+        return Err(StartError::NoFixtures(opts.fixtures.clone()));
+    }
     let loaded = fixtures::load(&opts.fixtures, clock.now_ms()).map_err(StartError::Fixtures)?;
     let tls = tls::setup(&opts.tls)?;
     let listener = TcpListener::bind(opts.bind)
@@ -84,6 +89,32 @@ pub fn url_host(opts: &Options) -> String {
         Some(h) if h.contains(':') => format!("[{h}]"),
         Some(h) => h.clone(),
         None => "localhost".into(),
+    }
+}
+
+/// What to say when the fixtures path names nothing: the path looked for
+/// (made absolute, since a relative default depends on where the sandbox was
+/// started) and how to choose another.
+pub fn missing_fixtures(path: &Path) -> String {
+    let looked = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |d| d.join(path))
+    };
+    format!(
+        "no fixtures at {}: there is no such directory or bundle file. \
+         Start the sandbox in the repository's directory (which holds fixtures/), \
+         or choose the fixtures with --fixtures DIR or --fixtures FILE.json.",
+        looked.display()
+    )
+}
+
+/// `1 file`, `15 files`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -127,10 +158,10 @@ pub fn banner(ready: &Ready, opts: &Options) -> String {
     }
     let _ = writeln!(
         b,
-        "  Fixtures:  {} ({} files, {} records)",
+        "  Fixtures:  {} ({}, {})",
         absolute(&opts.fixtures).display(),
-        ready.files,
-        ready.records
+        count(ready.files, "file"),
+        count(ready.records, "record")
     );
     let _ = writeln!(
         b,

@@ -3,7 +3,8 @@
 //! On first start a private CA (`ca.pem`, `ca.key`) and a server certificate
 //! signed by it (`server.pem`, `server.key`) are written to the certs
 //! directory; later starts reuse them. A server certificate that has expired
-//! (or will within a day), does not cover a configured hostname, or was not
+//! (or will within a day), does not cover a configured hostname, claims
+//! keyEncipherment (as older versions set; RFC 8813), or was not
 //! signed by the CA on disk is re-issued from the same CA, so clients that
 //! trust `ca.pem` keep working. Key files are mode 0600. One crypto provider,
 //! `ring`, serves rustls and rcgen alike.
@@ -129,6 +130,8 @@ pub fn setup(settings: &TlsSettings) -> Result<TlsSetup, TlsError> {
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // The provider's order (AEADs, strongest first) rather than the client's.
+    config.ignore_client_order = true;
     Ok(TlsSetup {
         config: Arc::new(config),
         ca_path,
@@ -226,10 +229,8 @@ fn ensure_certificates(
         .distinguished_name
         .push(DnType::CommonName, "CleverFox Backup API sandbox");
     params.use_authority_key_identifier_extension = true;
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    // An EC key signs the handshake; it never enciphers keys (RFC 8813).
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::hours(1);
@@ -282,7 +283,9 @@ fn cert_valid_for(pem: &str, margin: Duration) -> bool {
 }
 
 /// Whether a server certificate on disk can be served as is: valid for at
-/// least a day, covering every name, signed by the CA, matching its key.
+/// least a day, covering every name, signed by the CA, matching its key,
+/// and not claiming `keyEncipherment` (which earlier versions set on their
+/// EC certificates; RFC 8813).
 fn server_cert_usable(cert_pem: &str, key_pem: &str, ca_pem: &str, names: &[String]) -> bool {
     use x509_parser::extensions::GeneralName;
     if !cert_valid_for(cert_pem, Duration::days(1)) {
@@ -304,6 +307,14 @@ fn server_cert_usable(cert_pem: &str, key_pem: &str, ca_pem: &str, names: &[Stri
         return false;
     };
     if key.subject_public_key_info() != cert.public_key().raw {
+        return false;
+    }
+    if cert
+        .key_usage()
+        .ok()
+        .flatten()
+        .is_some_and(|ku| ku.value.key_encipherment())
+    {
         return false;
     }
     let Ok(Some(san)) = cert.subject_alternative_name() else {

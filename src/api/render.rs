@@ -35,6 +35,22 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
+/// Writes a record as a fixture file holds it: every stored attribute, in
+/// table order, `null` where unset; nothing embedded and nothing hidden
+/// (write-only values included). `generate` and `record` write with it.
+pub fn write_stored(out: &mut Vec<u8>, info: &ResourceInfo, vals: &[Val]) {
+    out.push(b'{');
+    for ((s, a), v) in info.stored().zip(vals) {
+        if s > 0 {
+            out.push(b',');
+        }
+        write_str(out, a.name);
+        out.push(b':');
+        write_val(out, v);
+    }
+    out.push(b'}');
+}
+
 /// Writes a record. At top level, each Object-typed attribute carries the
 /// record it references rendered one level down, and each Array-typed
 /// attribute its children; one level down both are null.

@@ -29,7 +29,8 @@ impl Outcome {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// As `Log.JobStatus` writes it.
+    pub fn name(self) -> &'static str {
         match self {
             Outcome::Completed => "Completed",
             Outcome::Failed => "Failed",
@@ -37,7 +38,8 @@ impl Outcome {
         }
     }
 
-    fn event(self) -> i64 {
+    /// The event type id of a run with this outcome.
+    pub fn event(self) -> i64 {
         match self {
             Outcome::Completed => 81,
             Outcome::Failed => 82,

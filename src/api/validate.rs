@@ -248,17 +248,12 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
     }
 }
 
-/// The rules of one non-null value: enumeration, range, value rule,
-/// reference and uniqueness.
-fn check_value(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    v: &Val,
-) -> Result<(), String> {
-    let info = req.info;
+/// The rules of one value that need no other record: length, enumeration,
+/// value rule (e-mail, time zone) and range. Null passes. The message names
+/// the attribute. Validation and every record writer (`build`) share it.
+pub fn check_scalar(a: &Attr, v: &Val) -> Result<(), String> {
     if let Val::Str(s) = v {
+        check_length(a, s).map_err(|m| format!("{} {m}.", a.name))?;
         if !a.one_of.is_empty() && !a.one_of.contains(&&**s) {
             return Err(format!(
                 "{} must be one of {}, not \"{s}\".",
@@ -291,6 +286,20 @@ fn check_value(
             a.name
         ));
     }
+    Ok(())
+}
+
+/// The rules of one non-null value: those of [`check_scalar`], then
+/// reference and uniqueness.
+fn check_value(
+    state: &State,
+    req: &Request,
+    vals: &[Val],
+    a: &Attr,
+    v: &Val,
+) -> Result<(), String> {
+    let info = req.info;
+    check_scalar(a, v)?;
     if let (Some(target), Val::Int(id)) = (a.refs, v) {
         let Some(rec) = scoped_get(state, target, *id, req.partner) else {
             return Err(format!("{} {id} does not exist.", a.name));

@@ -1,6 +1,7 @@
 //! `(method, path)` to a typed [`Route`], or 404 / 405 with `Allow`.
 
-use http::Method;
+use http::{HeaderMap, Method, Uri, header};
+use serde_json::json;
 
 use super::error::ApiError;
 use crate::api::schema::{Res, op};
@@ -40,6 +41,47 @@ fn unknown_path(path: &str) -> ApiError {
     ))
 }
 
+/// Where the descriptions of the sandbox live, for the index and `/api/`.
+const DOCS: &str = "docs/api.md (the partner API) and docs/control-api.md (the control API) in the sandbox's repository";
+
+/// `GET /` (no key needed): a short index naming the API's base, the
+/// published descriptions, the control API and the docs. `/` is not part of
+/// the partner API, so the sandbox may answer there (API.md, fidelity rule).
+pub fn index(headers: &HeaderMap, uri: &Uri) -> Vec<u8> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(ToString::to_string));
+    let base = host.map_or_else(String::new, |h| format!("https://{h}"));
+    let collections: Vec<&str> = Res::ALL.iter().map(|r| r.name()).collect();
+    let body = json!({
+        "name": "CleverFox Backup API sandbox",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": format!("{base}/api/{{collection}}"),
+        "collections": collections,
+        "authentication": "HTTP Basic: the API key is the username, the password is ignored",
+        "openapi": format!("{base}/openapi.json"),
+        "postman": format!("{base}/postman.json"),
+        "control_api": format!("{base}/_sandbox/health (and the other /_sandbox/ endpoints; admin key)"),
+        "docs": DOCS,
+    });
+    let mut out = serde_json::to_vec_pretty(&body).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// `/api/` itself: 404, as the real API answers any path that is not a
+/// resource, with a body that says where the resources are.
+fn api_root() -> ApiError {
+    let collections: Vec<&str> = Res::ALL.iter().map(|r| r.name()).collect();
+    ApiError::not_found(format!(
+        "/api/ is not a resource: the API serves /api/{{collection}} and /api/{{collection}}/{{Id}}, \
+         the collections being {}. GET / describes the sandbox; the API is described in {DOCS}.",
+        collections.join(", ")
+    ))
+}
+
 /// A positive integer id, as the API accepts it.
 fn parse_id(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
@@ -51,6 +93,9 @@ fn parse_id(s: &str) -> Option<i64> {
 /// Routes a request under `/api/`. Collection names are matched
 /// case-insensitively and one trailing slash is ignored.
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    if path == "/api" || path == "/api/" {
+        return Err(api_root());
+    }
     let rest = path
         .strip_prefix("/api/")
         .ok_or_else(|| unknown_path(path))?;

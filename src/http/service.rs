@@ -339,6 +339,7 @@ where
         match path.as_str() {
             "/openapi.json" => return Ok(Reply::ok(app.documents().openapi.clone())),
             "/postman.json" => return Ok(Reply::ok(app.documents().postman.clone())),
+            "/" => return Ok(Reply::ok(route::index(req.headers(), req.uri()))),
             _ => {}
         }
     }

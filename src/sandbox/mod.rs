@@ -20,6 +20,21 @@ use crate::store::{fixtures, snapshot, watch};
 /// Largest bundle `PUT /_sandbox/snapshot` accepts.
 pub const MAX_SNAPSHOT: usize = 1 << 30;
 
+/// Every control endpoint and its methods, as docs/control-api.md lists
+/// them (`{…}` stands for a number). Tests keep this list, the router below
+/// and the docs in step.
+pub const ENDPOINTS: &[(&str, &[&str])] = &[
+    ("/_sandbox/health", &["GET"]),
+    ("/_sandbox/reset", &["POST"]),
+    ("/_sandbox/snapshot", &["GET", "PUT"]),
+    ("/_sandbox/requests", &["GET", "DELETE"]),
+    ("/_sandbox/clock", &["GET", "POST"]),
+    ("/_sandbox/jobs/{JobId}/run", &["POST"]),
+    ("/_sandbox/outbox", &["GET", "DELETE"]),
+    ("/_sandbox/faults", &["GET", "POST", "DELETE"]),
+    ("/_sandbox/faults/{id}", &["DELETE"]),
+];
+
 /// The control endpoints, for 404 and 405 answers.
 enum Endpoint {
     Health,
@@ -116,10 +131,18 @@ where
             Ok(Reply::ok(clock_body(app)))
         }
         (Endpoint::Reset, _) => {
+            // back to the real time, unless the fixtures refuse to load
+            // (then nothing changes, the clock included)
+            let clock = app.store.clock();
+            let offset = clock.offset_ms();
+            clock.to_real_time();
             let store = app.store.clone();
             let loaded = tokio::task::spawn_blocking(move || watch::reload(&store))
                 .await
                 .map_err(ApiError::internal)?;
+            if loaded.is_err() {
+                clock.advance_ms(offset);
+            }
             loaded_reply(app, loaded)
         }
         (Endpoint::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
@@ -128,9 +151,10 @@ where
             let now = store.clock().now_ms();
             let loaded = tokio::task::spawn_blocking(move || {
                 let started = std::time::Instant::now();
+                let digest = snapshot::digest(&bytes);
                 let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
                 let (files, records) = (loaded.files, loaded.records);
-                let discarded = store.swap_in(loaded.state);
+                let discarded = store.swap_in_bundle(loaded.state, &digest);
                 Ok(watch::Reloaded {
                     files,
                     records,
@@ -223,8 +247,7 @@ fn snapshot(app: &App) -> Vec<u8> {
     let rules = app.faults.rules();
     let sandbox = (!rules.is_empty())
         .then(|| serde_json::to_vec(&json!({ "faults": rules })).unwrap_or_default());
-    app.store
-        .read(|s| snapshot::write_bundle(s, sandbox.as_deref()))
+    app.store.snapshot(sandbox.as_deref())
 }
 
 fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
@@ -341,16 +364,28 @@ fn clock_body(app: &App) -> Vec<u8> {
     let clock = app.store.clock();
     serde_json::to_vec(&json!({
         "now": format_timestamp(clock.now_ms()),
-        "offset_seconds": clock.offset_ms() as f64 / 1000.0,
+        "offset_seconds": offset_seconds(clock.offset_ms()),
     }))
     .unwrap_or_default()
+}
+
+/// The clock's offset from the real time in whole seconds (API.md section
+/// 8: an integer), rounded to the nearest.
+fn offset_seconds(offset_ms: i64) -> i64 {
+    let secs = offset_ms.div_euclid(1000);
+    if offset_ms.rem_euclid(1000) >= 500 {
+        secs + 1
+    } else {
+        secs
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
 }
 
-/// `{"advance": SECONDS}` or `{"set": "YYYY-MM-DDTHH:MM:SS.mmm"}` (UTC).
+/// `{"advance": SECONDS}`, `{"set": "YYYY-MM-DDTHH:MM:SS.mmm"}` (UTC), or
+/// `{"set": "now"}` (back to the real time).
 fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
     let clock = app.store.clock();
     let unknown: Vec<&String> = input
@@ -359,7 +394,7 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
         .collect();
     if !unknown.is_empty() || input.len() != 1 {
         return Err(invalid(
-            "Send exactly one of {\"advance\": SECONDS} or {\"set\": \"YYYY-MM-DDTHH:MM:SS.mmm\"} (UTC).",
+            "Send exactly one of {\"advance\": SECONDS}, {\"set\": \"YYYY-MM-DDTHH:MM:SS.mmm\"} (UTC) or {\"set\": \"now\"} (the real time).",
         ));
     }
     match (input.get("advance"), input.get("set")) {
@@ -370,10 +405,11 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
                 .ok_or_else(|| invalid(format!("advance must be a number of seconds, not {v}.")))?;
             clock.advance_ms((secs * 1000.0).round() as i64);
         }
+        (None, Some(Value::String(s))) if s.eq_ignore_ascii_case("now") => clock.to_real_time(),
         (None, Some(Value::String(s))) => {
             let ms = parse_utc_timestamp(s).map_err(|_| {
                 invalid(format!(
-                    "set must be a UTC time written YYYY-MM-DDTHH:MM:SS.mmm, not \"{s}\"."
+                    "set must be a UTC time written YYYY-MM-DDTHH:MM:SS.mmm, or \"now\" for the real time, not \"{s}\"."
                 ))
             })?;
             clock.set_ms(ms);
@@ -382,4 +418,50 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
         _ => return Err(invalid("Send exactly one of advance or set.")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where `e` is in [`ENDPOINTS`]: a new endpoint does not compile until
+    /// it is listed (and so documented).
+    fn listed(e: &Endpoint) -> usize {
+        match e {
+            Endpoint::Health => 0,
+            Endpoint::Reset => 1,
+            Endpoint::Snapshot => 2,
+            Endpoint::Requests => 3,
+            Endpoint::Clock => 4,
+            Endpoint::JobRun(_) => 5,
+            Endpoint::Outbox => 6,
+            Endpoint::Faults => 7,
+            Endpoint::Fault(_) => 8,
+        }
+    }
+
+    #[test]
+    fn the_endpoint_list_is_the_router() {
+        for (i, (path, methods)) in ENDPOINTS.iter().enumerate() {
+            let concrete = path
+                .split('/')
+                .map(|p| if p.starts_with('{') { "1" } else { p })
+                .collect::<Vec<_>>()
+                .join("/");
+            let rest = concrete.strip_prefix("/_sandbox").unwrap();
+            let e = Endpoint::parse(rest).unwrap_or_else(|| panic!("{path} is not routed"));
+            assert_eq!(listed(&e), i, "{path}");
+            assert_eq!(e.allow(), *methods, "{path}");
+        }
+    }
+
+    #[test]
+    fn offset_seconds_are_whole_and_rounded() {
+        assert_eq!(offset_seconds(0), 0);
+        assert_eq!(offset_seconds(3_600_000), 3600);
+        assert_eq!(offset_seconds(1_499), 1);
+        assert_eq!(offset_seconds(1_500), 2);
+        assert_eq!(offset_seconds(-1_400), -1);
+        assert_eq!(offset_seconds(-1_600), -2);
+    }
 }

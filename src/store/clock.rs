@@ -37,9 +37,28 @@ impl Clock {
         self.offset_ms.fetch_add(ms, Ordering::Relaxed);
     }
 
+    /// Returns the clock to the real time (offset 0).
+    pub fn to_real_time(&self) {
+        self.offset_ms.store(0, Ordering::Relaxed);
+    }
+
     /// Sets the clock so that it reads `ms` now, and runs on from there.
     pub fn set_ms(&self, ms: i64) {
         self.offset_ms
             .store(ms - Self::real_now_ms(), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_to_real_time() {
+        let c = Clock::new();
+        c.advance_ms(3_600_000);
+        assert_eq!(c.offset_ms(), 3_600_000);
+        c.to_real_time();
+        assert_eq!(c.offset_ms(), 0);
     }
 }

@@ -273,6 +273,9 @@ struct Shared {
     /// Counts the states swapped in, so what derives from a state (the fault
     /// rules of sandbox.json) can tell it changed.
     generation: AtomicU64,
+    /// The snapshots served lately, so loading one back discards only the
+    /// API changes made since it was taken.
+    served: snapshot::Served,
 }
 
 /// What health reports about reloading.
@@ -303,6 +306,7 @@ impl Store {
                 outbox: Outbox::default(),
                 status: Mutex::new(ReloadStatus::default()),
                 generation: AtomicU64::new(1),
+                served: snapshot::Served::default(),
             }),
         }
     }
@@ -375,6 +379,49 @@ impl Store {
         let old = self.replace(state);
         self.set_fixture_error(None);
         old.changes
+    }
+
+    /// The whole current state as a bundle (`GET /_sandbox/snapshot`), with
+    /// `sandbox_json` as its `sandbox` member; remembered (by digest) so that
+    /// [`Store::swap_in_bundle`] recognises it.
+    pub fn snapshot(&self, sandbox_json: Option<&[u8]>) -> Vec<u8> {
+        let (bytes, generation, changes) = self.read(|s| {
+            // read under the lock that `replace` bumps the generation under
+            let generation = self.generation();
+            (
+                snapshot::write_bundle(s, sandbox_json),
+                generation,
+                s.changes,
+            )
+        });
+        self.shared
+            .served
+            .remember(snapshot::digest(&bytes), generation, changes);
+        bytes
+    }
+
+    /// Swaps in a bundle sent back (`PUT /_sandbox/snapshot`) whose bytes
+    /// have `digest`; returns how many API changes it discarded: when the
+    /// bundle is a snapshot this state served, only those made since it was
+    /// taken (the new state holds the others); otherwise all of them. The
+    /// new state is what the bundle holds, so sending the same bundle again
+    /// later discards only what was changed after this.
+    pub fn swap_in_bundle(&self, mut state: State, digest: &[u8; 32]) -> u64 {
+        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        let served = &self.shared.served;
+        let held = served
+            .changes_held(digest, self.generation())
+            .filter(|&held| held <= guard.changes)
+            .unwrap_or(0);
+        state.changes = held;
+        let discarded = guard.changes - held;
+        let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        served.remember(*digest, generation, held);
+        let old = std::mem::replace(&mut *guard, state);
+        drop(guard);
+        self.set_fixture_error(None);
+        drop(old);
+        discarded
     }
 
     /// Changes whenever a new state is swapped in.
