@@ -25,6 +25,8 @@ use cleverfox_sandbox::start::{self, Options};
 use cleverfox_sandbox::tls::TlsSettings;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -328,6 +330,23 @@ impl Sandbox {
             task: Some(task),
             watcher,
         }
+    }
+
+    /// A rustls client configuration that trusts only the sandbox's CA and
+    /// offers `alpn` (none when empty), for raw TLS connections.
+    pub fn tls_config(&self, alpn: &[&[u8]]) -> rustls::ClientConfig {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&self.ca_pem) {
+            roots.add(cert.expect("CA PEM parses")).expect("CA added");
+        }
+        let mut config =
+            rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::tls::provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        config
     }
 
     /// `https://localhost:PORT{path}`
