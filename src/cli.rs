@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
-use crate::server::{self, Limits};
+use crate::edge::server::{self, Limits};
+use crate::edge::tls::TlsSettings;
 use crate::start::{self, Options};
 use crate::store::{Clock, fixtures};
-use crate::tls::TlsSettings;
 
 /// A local stand-in for the CleverFox Backup partner API: HTTPS, fixtures,
 /// and controls a tester needs.
@@ -228,7 +228,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Openapi) => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::openapi::document()).unwrap_or_default()
+                serde_json::to_string_pretty(&crate::tools::openapi::document())
+                    .unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
@@ -267,23 +268,23 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 fn record(args: &RecordArgs) -> ExitCode {
     use std::io::IsTerminal;
-    let opts = crate::record::RecordOptions {
+    let opts = crate::tools::record::RecordOptions {
         upstream: args.upstream.clone(),
         api_key: args.api_key.clone(),
         out: args.out.clone(),
         ca: args.ca.clone(),
         redact: args.redact,
         progress: if std::io::stderr().is_terminal() {
-            crate::record::Progress::Terminal
+            crate::tools::record::Progress::Terminal
         } else {
-            crate::record::Progress::Lines
+            crate::tools::record::Progress::Lines
         },
     };
     let Some(runtime) = runtime() else {
         return ExitCode::FAILURE;
     };
     let started = std::time::Instant::now();
-    match runtime.block_on(crate::record::record(&opts)) {
+    match runtime.block_on(crate::tools::record::record(&opts)) {
         Ok(counts) => {
             let total: u64 = counts.iter().map(|(_, n)| n).sum();
             println!(
@@ -340,11 +341,11 @@ fn postman(args: &PostmanArgs) -> ExitCode {
     let files = [
         (
             "cleverfox-sandbox.postman_collection.json",
-            crate::postman::collection(),
+            crate::tools::postman::collection(),
         ),
         (
             "cleverfox-sandbox.postman_environment.json",
-            crate::postman::environment(),
+            crate::tools::postman::environment(),
         ),
     ];
     for (name, doc) in files {

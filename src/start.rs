@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::api::schema::Res;
 use crate::config::Settings;
-use crate::http::service::App;
+use crate::domain::schema::Res;
+use crate::domain::state::{ApiRefusal, KeyKind, State};
+use crate::domain::value::Val;
+use crate::edge::app::{App, Documents};
+use crate::edge::tls::{self, TlsSettings};
 use crate::store::fixtures::{self, Problem};
-use crate::store::{Clock, KeyKind, State, Store, Val};
-use crate::tls::{self, TlsSettings};
+use crate::store::{Clock, Store};
 
 /// Everything `serve` needs, from the command line.
 #[derive(Clone, Debug)]
@@ -71,7 +73,7 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     })?;
     let store = Store::new(loaded.state, opts.fixtures.clone(), clock);
     Ok(Ready {
-        app: App::new(store, opts.settings.clone()),
+        app: App::new(store, opts.settings.clone(), documents),
         tls: tls.config,
         listener,
         addr,
@@ -174,7 +176,7 @@ pub fn banner(ready: &Ready, opts: &Options) -> String {
         state
             .keys
             .iter()
-            .find(|k| matches!(k.kind, KeyKind::Partner { partner_plan: true, partner_id } if partner_active(state, partner_id)))
+            .find(|k| state.api_partner(&k.kind).is_ok())
             .map(|k| k.key.clone())
     });
     if let Some(key) = first_key {
@@ -198,20 +200,10 @@ pub fn banner(ready: &Ready, opts: &Options) -> String {
     b
 }
 
-fn partner_active(state: &State, id: i64) -> bool {
-    let info = Res::Partners.info();
-    state
-        .get(Res::Partners, id)
-        .is_some_and(|p| !info.slot("IsInactive").is_some_and(|s| p.vals[s].is_true()))
-}
-
 fn describe_key(state: &State, kind: &KeyKind) -> String {
     match kind {
         KeyKind::Admin => "admin: the sandbox control API under /_sandbox/".into(),
-        KeyKind::Partner {
-            partner_id,
-            partner_plan,
-        } => {
+        KeyKind::Partner { partner_id, .. } => {
             let info = Res::Partners.info();
             let name = state
                 .get(Res::Partners, *partner_id)
@@ -222,12 +214,22 @@ fn describe_key(state: &State, kind: &KeyKind) -> String {
                 })
                 .unwrap_or_default();
             let mut d = format!("partner {partner_id} ({name})");
-            if !partner_plan {
-                d.push_str(", no Partner Plan: answers 403");
-            } else if !partner_active(state, *partner_id) {
-                d.push_str(", inactive partner: answers 403");
+            match state.api_partner(kind) {
+                Err(ApiRefusal::NoPartnerPlan) => d.push_str(", no Partner Plan: answers 403"),
+                Err(ApiRefusal::InactivePartner) => d.push_str(", inactive partner: answers 403"),
+                _ => {}
             }
             d
         }
+    }
+}
+
+/// The published descriptions the server answers at /openapi.json and
+/// /postman.json.
+fn documents() -> Documents {
+    Documents {
+        openapi: serde_json::to_vec_pretty(&crate::tools::openapi::document()).unwrap_or_default(),
+        postman: serde_json::to_vec_pretty(&crate::tools::postman::collection())
+            .unwrap_or_default(),
     }
 }

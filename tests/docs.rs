@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use clap::CommandFactory;
-use cleverfox_sandbox::api::schema::{Kind, Res};
 use cleverfox_sandbox::cli::Cli;
+use cleverfox_sandbox::domain::schema::{Kind, Res};
 use common::*;
 
 fn read(rel: &str) -> String {
@@ -132,7 +132,7 @@ fn control_api_md_lists_exactly_the_routed_endpoints() {
             documented.push((path, methods));
         }
     }
-    let routed: Vec<(String, Vec<String>)> = cleverfox_sandbox::sandbox::ENDPOINTS
+    let routed: Vec<(String, Vec<String>)> = cleverfox_sandbox::domain::control::ENDPOINTS
         .iter()
         .map(|(p, m)| (p.to_string(), m.iter().map(|s| s.to_string()).collect()))
         .collect();

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use cleverfox_sandbox::api::schema::{Kind, Res};
+use cleverfox_sandbox::domain::schema::{Kind, Res};
 use cleverfox_sandbox::generate::{GenerateError, GenerateOptions, generate};
 use cleverfox_sandbox::store::fixtures;
 use common::{Config, Sandbox};
@@ -250,7 +250,7 @@ fn the_records_follow_the_api_rules_and_look_real() {
     assert!(
         frequencies
             .iter()
-            .all(|f| cleverfox_sandbox::api::resources::FREQUENCIES.contains(f))
+            .all(|f| cleverfox_sandbox::domain::resources::FREQUENCIES.contains(f))
     );
 
     // one subscription per company; every device on its own company's, within the device limit

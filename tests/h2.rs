@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use bytes::Bytes;
 use cleverfox_sandbox::config::Settings;
-use cleverfox_sandbox::server::Limits;
+use cleverfox_sandbox::edge::server::Limits;
 use common::*;
 use http::{Method, Request, StatusCode};
 use rustls_pki_types::ServerName;

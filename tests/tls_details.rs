@@ -100,7 +100,7 @@ async fn negotiate(
     suites: Vec<SupportedCipherSuite>,
     version: &'static rustls::SupportedProtocolVersion,
 ) -> rustls::CipherSuite {
-    let mut provider = (*cleverfox_sandbox::tls::provider()).clone();
+    let mut provider = (*cleverfox_sandbox::edge::tls::provider()).clone();
     provider.cipher_suites = suites;
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&sb.ca_pem) {
@@ -128,7 +128,9 @@ async fn negotiate(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_prefers_its_own_cipher_suite_order() {
     let sb = Sandbox::start().await;
-    let server_order = cleverfox_sandbox::tls::provider().cipher_suites.clone();
+    let server_order = cleverfox_sandbox::edge::tls::provider()
+        .cipher_suites
+        .clone();
     for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
         let mut ours: Vec<SupportedCipherSuite> = server_order
             .iter()

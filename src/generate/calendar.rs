@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::rng::Rng;
-use crate::api::rules;
-use crate::store::value::{civil_from_days, days_from_civil, days_in_month};
+use crate::domain::rules;
+use crate::domain::value::{civil_from_days, days_from_civil, days_in_month};
 
 pub const SECOND: i64 = 1000;
 pub const MINUTE: i64 = 60 * SECOND;

@@ -10,8 +10,8 @@ use super::partners::PartnerProfile;
 use super::rng::{Rng, TAG_COMPANY};
 use super::vocabulary::{City, Locale, pick_city, pick_locale};
 use super::{Gen, GenerateError};
-use crate::api::schema::Res;
-use crate::store::value::civil_from_days;
+use crate::domain::schema::Res;
+use crate::domain::value::civil_from_days;
 
 /// What the records under a company need of it.
 struct Company<'a> {

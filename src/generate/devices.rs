@@ -8,8 +8,8 @@ use super::partners::PartnerProfile;
 use super::rng::{Rng, TAG_DEVICE};
 use super::vocabulary::{Locale, SQL_VERSIONS, TRAVEL_ZONES};
 use super::{Gen, GenerateError};
-use crate::api::rules;
-use crate::api::schema::Res;
+use crate::domain::rules;
+use crate::domain::schema::Res;
 
 /// What a device is made from.
 pub struct DeviceCtx<'a> {

@@ -7,8 +7,8 @@ use super::jobs::JobKind;
 use super::rng::Rng;
 use super::vocabulary::{Lang, databases, documents, shares};
 use super::{Gen, GenerateError};
-use crate::api::build::RecordBuilder;
-use crate::api::schema::Res;
+use crate::domain::build::RecordBuilder;
+use crate::domain::schema::Res;
 
 /// A job item, as its job item record and log items repeat it.
 pub struct Item {

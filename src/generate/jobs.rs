@@ -8,7 +8,7 @@ use super::rng::{Rng, TAG_JOB};
 use super::schedule::{Freq, Runs, Schedule, choose_schedule, fit_runs};
 use super::vocabulary::{Lang, job_name};
 use super::{Gen, GenerateError};
-use crate::api::schema::Res;
+use crate::domain::schema::Res;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobKind {

@@ -536,7 +536,7 @@ pub static FALLBACK_CITY: City = city("Anytown", "MI", "Eastern Standard Time", 
 mod tests {
     use super::super::vocabulary::TRAVEL_ZONES;
     use super::*;
-    use crate::api::rules;
+    use crate::domain::rules;
 
     #[test]
     fn every_city_and_travel_zone_is_a_known_time_zone() {

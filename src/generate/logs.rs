@@ -13,10 +13,10 @@ use super::jobs::{Job, JobKind};
 use super::rng::{Rng, TAG_LOG_ITEM, TAG_RUN};
 use super::schedule::Runs;
 use super::{Gen, GenerateError};
-use crate::api::schema::Res;
-use crate::api::simulate::Outcome;
-use crate::store::Val;
-use crate::store::value::{format_timestamp, write_timestamp};
+use crate::domain::schema::Res;
+use crate::domain::simulate::Outcome;
+use crate::domain::value::Val;
+use crate::domain::value::{format_timestamp, write_timestamp};
 
 /// One run of a job, derived from (seed, JobId, run number) alone, so that
 /// the job's `LastRanOn` and its latest log agree without keeping the runs.

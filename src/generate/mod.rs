@@ -12,9 +12,9 @@
 //!   grow with the size of the set. Ids ascend from 1 because every collection
 //!   is only ever appended to.
 //! * **The domain's own tools.** Records are filled with the checked record
-//!   builder (`api::build`), checked with the validator's rules and written
+//!   builder (`domain::build`), checked with the validator's rules and written
 //!   with the renderer's JSON (`writer`); run outcomes are
-//!   `api::simulate::Outcome`, event types those of the resource tables, and
+//!   `domain::simulate::Outcome`, event types those of the resource tables, and
 //!   the reference data (plan types, plans, backup types) that of the default
 //!   fixtures (`reference`). So a generator bug is an error, never a fixture
 //!   that `check` refuses.
@@ -52,7 +52,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::api::schema::Res;
+use crate::domain::schema::Res;
 use calendar::Zones;
 use items::Item;
 use reference::Reference;

@@ -7,7 +7,7 @@ use super::naming::{domain_of, expand, initials, person, phone};
 use super::rng::{Rng, TAG_PARTNER};
 use super::vocabulary::{APPLICATION_IDS, City, Locale, pick_city, pick_locale};
 use super::{Gen, GenerateError};
-use crate::api::schema::Res;
+use crate::domain::schema::Res;
 
 /// A partner's profile, derived from (seed, PartnerId) alone so that every
 /// company can recompute its partner's without keeping a table of them.

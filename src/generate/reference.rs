@@ -12,11 +12,11 @@ use serde_json::{Map, Value};
 
 use super::GenerateError;
 use super::rng::Rng;
-use crate::api::build::{RecordBuilder, slot};
-use crate::api::schema::Res;
-use crate::api::validate::json_value;
-use crate::store::Val;
-use crate::store::value::ArcStr;
+use crate::domain::build::{RecordBuilder, slot};
+use crate::domain::schema::Res;
+use crate::domain::validate::json_value;
+use crate::domain::value::ArcStr;
+use crate::domain::value::Val;
 
 /// The default fixture file of each reference collection.
 const FILES: [(Res, &str); 3] = [

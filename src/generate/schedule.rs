@@ -6,7 +6,7 @@
 use super::calendar::{DAY, HOUR, MINUTE, NOW, add_months, weekday};
 use super::jobs::JobKind;
 use super::rng::Rng;
-use crate::store::value::{civil_from_days, days_from_civil};
+use crate::domain::value::{civil_from_days, days_from_civil};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Freq {

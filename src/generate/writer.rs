@@ -1,6 +1,6 @@
 //! The fourteen collection files as they are written: one JSON array each,
 //! one record per line, every stored attribute in table order (the fixture
-//! form of `api::render::write_stored`).
+//! form of `domain::render::write_stored`).
 //!
 //! A record is filled with the domain's [`RecordBuilder`] and checked as it
 //! is written: ids ascending from 1, and every value by the validator's own
@@ -14,11 +14,11 @@ use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::{GenerateError, create_new, io_error};
-use crate::api::build::RecordBuilder;
-use crate::api::render::write_stored;
-use crate::api::resources::EVENT_TYPES;
-use crate::api::schema::Res;
-use crate::store::Val;
+use crate::domain::build::RecordBuilder;
+use crate::domain::render::write_stored;
+use crate::domain::resources::EVENT_TYPES;
+use crate::domain::schema::Res;
+use crate::domain::value::Val;
 
 /// One collection file.
 struct Out {

@@ -1,265 +1,28 @@
-//! The data: one [`State`] (every collection, its indexes and the API keys)
-//! behind one swap point, shared through the cheap-to-clone [`Store`] handle.
+//! The run-time store: one domain [`State`] behind one swap point, shared
+//! through the cheap-to-clone [`Store`] handle with the sandbox clock, the
+//! outbox and the reload status; loading fixtures and watching them.
 //!
 //! Readers hold the read lock for one synchronous step (authenticate, look
 //! up, render) and never across an `.await`; a reload builds a new `State`
 //! off to the side and swaps it in with one assignment, so a request sees the
 //! old data or the new, never a mix.
 
-pub mod clock;
-pub mod faults;
-pub mod fixtures;
-pub mod json_scan;
-pub mod outbox;
-pub mod snapshot;
-pub mod value;
-pub mod watch;
+pub mod clock; // the sandbox clock
+pub mod fixtures; // loading and checking fixtures with file:line:column problems
+pub mod json_scan; // where JSON values start and end, for locating problems
+pub mod outbox; // the e-mails the sandbox would have sent
+pub mod recent; // the bounded newest-first queue of the outbox and the journal
+pub mod served; // the snapshots served lately
+pub mod watch; // hot reload of the fixtures
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::api::schema::{Res, ResourceInfo, Scope};
+use crate::domain::state::{State, sha256};
 pub use clock::Clock;
-pub use outbox::{Mail, Outbox};
-pub use value::Val;
-
-/// How long a Token stays used (API.md section 2, "Duplicate prevention").
-pub const TOKEN_WINDOW_MS: i64 = 60 * 60 * 1000;
-
-/// `Record::owner` of reference data, which every partner sees.
-pub const OWNER_GLOBAL: i64 = 0;
-/// `Record::owner` of a history record whose owner no longer exists.
-pub const OWNER_NOBODY: i64 = -1;
-
-/// One stored record.
-#[derive(Clone, Debug)]
-pub struct Record {
-    /// One value per stored attribute, in the resource table's slot order.
-    pub vals: Box<[Val]>,
-    /// The PartnerId whose scope the record is in, computed once when the
-    /// record is stored (owners never change: the attributes that decide it
-    /// are set on POST only), or [`OWNER_GLOBAL`] / [`OWNER_NOBODY`].
-    pub owner: i64,
-}
-
-/// One collection with its indexes.
-#[derive(Debug, Default)]
-pub struct Table {
-    /// Records by primary key; ascending order is the list order reversed.
-    pub rows: BTreeMap<i64, Record>,
-    /// Ids of each partner's records, ascending, so a scoped page costs
-    /// O(page size) whatever the size of the store.
-    pub by_owner: HashMap<i64, Vec<i64>>,
-    /// For collections that fill a child array (job items, log items): ids
-    /// of each parent's children, ascending.
-    pub by_parent: HashMap<i64, Vec<i64>>,
-    /// The id the next created record gets: above every id ever loaded or
-    /// handed out, so ids are never reused.
-    pub next_id: i64,
-}
-
-impl Table {
-    /// Rebuilds the indexes from `rows` (after loading).
-    pub fn build_indexes(&mut self, info: &ResourceInfo) {
-        self.by_owner.clear();
-        self.by_parent.clear();
-        for (&id, rec) in &self.rows {
-            if !matches!(info.def.scope, Scope::Global) {
-                self.by_owner.entry(rec.owner).or_default().push(id);
-            }
-            if let Some(p) = info.parent_slot.and_then(|s| rec.vals[s].as_int()) {
-                self.by_parent.entry(p).or_default().push(id);
-            }
-        }
-        let max = self.rows.keys().next_back().copied().unwrap_or(0);
-        self.next_id = self.next_id.max(max + 1);
-    }
-
-    /// The ids a partner sees in this collection, ascending, or `None` for
-    /// reference data (every record visible).
-    pub fn visible_ids(&self, info: &ResourceInfo, partner: i64) -> Option<&[i64]> {
-        match info.def.scope {
-            Scope::Global => None,
-            _ => Some(self.by_owner.get(&partner).map_or(&[][..], Vec::as_slice)),
-        }
-    }
-}
-
-/// What an API key opens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyKind {
-    Partner {
-        partner_id: i64,
-        partner_plan: bool,
-    },
-    /// Opens the sandbox control API and nothing else.
-    Admin,
-}
-
-/// One entry of `apikeys.json`.
-#[derive(Clone, Debug)]
-pub struct ApiKey {
-    pub key: String,
-    pub kind: KeyKind,
-}
-
-/// Everything the API serves, as loaded from fixtures and changed since.
-#[derive(Debug)]
-pub struct State {
-    /// One table per collection, in [`Res`] order.
-    pub tables: Vec<Table>,
-    pub keys: Vec<ApiKey>,
-    /// SHA-256 of each key -> its index in `keys`: a lookup whose timing
-    /// depends on the digest only, never on how much of a key matches.
-    pub key_index: HashMap<[u8; 32], usize>,
-    /// Sandbox-clock time of the load, in milliseconds.
-    pub loaded_at: i64,
-    /// Tokens partners used in successful writes: (PartnerId, Token) -> when.
-    pub tokens: HashMap<(i64, String), i64>,
-    /// Successful writes through the API since this state was loaded (a
-    /// reload reports how many it discarded).
-    pub changes: u64,
-    /// The fault rules of `sandbox.json` (or the bundle's `sandbox`).
-    pub faults: Vec<faults::FaultRule>,
-}
-
-impl State {
-    pub fn empty() -> State {
-        State {
-            tables: Res::ALL.iter().map(|_| Table::default()).collect(),
-            keys: Vec::new(),
-            key_index: HashMap::new(),
-            loaded_at: 0,
-            tokens: HashMap::new(),
-            changes: 0,
-            faults: Vec::new(),
-        }
-    }
-
-    /// Stores a new record and indexes it; returns its owner.
-    pub fn insert(&mut self, res: Res, id: i64, vals: Box<[Val]>) -> i64 {
-        let info = res.info();
-        let owner = self.owner_of(info, id, &vals);
-        let parent = info.parent_slot.and_then(|s| vals[s].as_int());
-        let table = &mut self.tables[res.index()];
-        if !matches!(info.def.scope, Scope::Global) {
-            insert_sorted(table.by_owner.entry(owner).or_default(), id);
-        }
-        if let Some(p) = parent {
-            insert_sorted(table.by_parent.entry(p).or_default(), id);
-        }
-        table.rows.insert(id, Record { vals, owner });
-        table.next_id = table.next_id.max(id + 1);
-        owner
-    }
-
-    /// Replaces a record's values (its owner and parent never change).
-    pub fn replace_vals(&mut self, res: Res, id: i64, vals: Box<[Val]>) {
-        if let Some(r) = self.tables[res.index()].rows.get_mut(&id) {
-            r.vals = vals;
-        }
-    }
-
-    /// Removes a record and its index entries.
-    pub fn remove(&mut self, res: Res, id: i64) -> Option<Record> {
-        let info = res.info();
-        let table = &mut self.tables[res.index()];
-        let rec = table.rows.remove(&id)?;
-        if let Some(ids) = table.by_owner.get_mut(&rec.owner) {
-            remove_sorted(ids, id);
-        }
-        if let Some(ids) = info
-            .parent_slot
-            .and_then(|s| rec.vals[s].as_int())
-            .and_then(|p| table.by_parent.get_mut(&p))
-        {
-            remove_sorted(ids, id);
-        }
-        Some(rec)
-    }
-
-    /// Whether `partner` used `token` in a successful write within the window.
-    pub fn token_used(&self, partner: i64, token: &str, now_ms: i64) -> bool {
-        self.tokens
-            .get(&(partner, token.to_string()))
-            .is_some_and(|&t| now_ms - t < TOKEN_WINDOW_MS && now_ms >= t)
-    }
-
-    /// Records a successful write's token; forgets tokens past the window.
-    pub fn use_token(&mut self, partner: i64, token: &str, now_ms: i64) {
-        if self.tokens.len() >= 4096 && self.tokens.len().is_power_of_two() {
-            self.tokens.retain(|_, t| now_ms - *t < TOKEN_WINDOW_MS);
-        }
-        self.tokens.insert((partner, token.to_string()), now_ms);
-    }
-
-    pub fn table(&self, res: Res) -> &Table {
-        &self.tables[res.index()]
-    }
-
-    pub fn get(&self, res: Res, id: i64) -> Option<&Record> {
-        self.table(res).rows.get(&id)
-    }
-
-    /// The partner whose scope a new record of `info` falls in.
-    pub fn owner_of(&self, info: &ResourceInfo, id: i64, vals: &[Val]) -> i64 {
-        match info.def.scope {
-            Scope::Global => OWNER_GLOBAL,
-            Scope::Own => id,
-            Scope::Via(_) => info
-                .scope_via
-                .iter()
-                .find_map(|&(slot, res)| {
-                    vals[slot]
-                        .as_int()
-                        .and_then(|pid| self.get(res, pid))
-                        .map(|r| r.owner)
-                })
-                .unwrap_or(OWNER_NOBODY),
-        }
-    }
-
-    /// Adds an API key to `keys` and its digest to `key_index`.
-    pub fn add_key(&mut self, key: ApiKey) {
-        self.key_index.insert(key_digest(&key.key), self.keys.len());
-        self.keys.push(key);
-    }
-
-    /// Number of records per collection, in [`Res`] order.
-    pub fn counts(&self) -> Vec<(Res, usize)> {
-        Res::ALL
-            .iter()
-            .map(|&r| (r, self.table(r).rows.len()))
-            .collect()
-    }
-}
-
-/// The SHA-256 digest API keys are looked up by.
-pub fn key_digest(key: &str) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
-}
-
-fn insert_sorted(ids: &mut Vec<i64>, id: i64) {
-    match ids.last() {
-        Some(&last) if last >= id => {
-            if let Err(at) = ids.binary_search(&id) {
-                ids.insert(at, id);
-            }
-        }
-        _ => ids.push(id),
-    }
-}
-
-fn remove_sorted(ids: &mut Vec<i64>, id: i64) {
-    if let Ok(at) = ids.binary_search(&id) {
-        ids.remove(at);
-    }
-}
+pub use outbox::Outbox;
+use served::Served;
 
 /// Where the fixtures come from, and the state loaded from them.
 struct Shared {
@@ -275,7 +38,7 @@ struct Shared {
     generation: AtomicU64,
     /// The snapshots served lately, so loading one back discards only the
     /// API changes made since it was taken.
-    served: snapshot::Served,
+    served: Served,
 }
 
 /// What health reports about reloading.
@@ -306,7 +69,7 @@ impl Store {
                 outbox: Outbox::default(),
                 status: Mutex::new(ReloadStatus::default()),
                 generation: AtomicU64::new(1),
-                served: snapshot::Served::default(),
+                served: Served::default(),
             }),
         }
     }
@@ -381,22 +144,18 @@ impl Store {
         old.changes
     }
 
-    /// The whole current state as a bundle (`GET /_sandbox/snapshot`), with
-    /// `sandbox_json` as its `sandbox` member; remembered (by digest) so that
+    /// The whole current state as a bundle (`GET /_sandbox/snapshot`), as
+    /// `write` writes it under the read lock; remembered (by digest) so that
     /// [`Store::swap_in_bundle`] recognises it.
-    pub fn snapshot(&self, sandbox_json: Option<&[u8]>) -> Vec<u8> {
+    pub fn snapshot(&self, write: impl FnOnce(&State) -> Vec<u8>) -> Vec<u8> {
         let (bytes, generation, changes) = self.read(|s| {
             // read under the lock that `replace` bumps the generation under
             let generation = self.generation();
-            (
-                snapshot::write_bundle(s, sandbox_json),
-                generation,
-                s.changes,
-            )
+            (write(s), generation, s.changes)
         });
         self.shared
             .served
-            .remember(snapshot::digest(&bytes), generation, changes);
+            .remember(sha256(&bytes), generation, changes);
         bytes
     }
 

@@ -2,62 +2,38 @@
 //! notifications), newest first, bounded so a long test run cannot grow it
 //! without limit.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
-/// One e-mail the real service would have sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mail {
-    /// Assigned when the mail enters the outbox.
-    pub id: u64,
-    /// Sandbox-clock time, UTC milliseconds.
-    pub time_ms: i64,
-    pub to: String,
-    pub cc: Option<String>,
-    pub bcc: Option<String>,
-    pub subject: String,
-    pub body: String,
-}
+use super::recent::Recent;
+use crate::domain::mail::Mail;
 
 /// E-mails kept at most; the oldest are dropped first.
 pub const OUTBOX_CAPACITY: usize = 1000;
 
-#[derive(Debug, Default)]
-struct Inner {
-    next_id: u64,
-    /// Oldest first.
-    mails: VecDeque<Mail>,
+/// The outbox: a bounded newest-first queue of mails, numbered as they enter.
+#[derive(Debug)]
+pub struct Outbox {
+    mails: Recent<Mail>,
 }
 
-#[derive(Debug, Default)]
-pub struct Outbox {
-    inner: Mutex<Inner>,
+impl Default for Outbox {
+    fn default() -> Outbox {
+        Outbox {
+            mails: Recent::new(OUTBOX_CAPACITY),
+        }
+    }
 }
 
 impl Outbox {
+    /// Stores the mails; each gets the next id.
     pub fn push(&self, mails: impl IntoIterator<Item = Mail>) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        for mut m in mails {
-            inner.next_id += 1;
-            m.id = inner.next_id;
-            if inner.mails.len() == OUTBOX_CAPACITY {
-                inner.mails.pop_front();
-            }
-            inner.mails.push_back(m);
-        }
+        self.mails.push_numbered(mails, |m, id| m.id = id);
     }
 
     /// Newest first.
     pub fn list(&self) -> Vec<Mail> {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.mails.iter().rev().cloned().collect()
+        self.mails.list(|_| true)
     }
 
     pub fn clear(&self) {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .mails
-            .clear();
+        self.mails.clear();
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::Store;
 use super::fixtures::{self, APIKEYS, Problem, SANDBOX};
-use crate::api::schema::Res;
+use crate::domain::schema::Res;
 
 /// Quiet time after the last change before reloading.
 pub const DEBOUNCE: Duration = Duration::from_millis(100);

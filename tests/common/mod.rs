@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cleverfox_sandbox::config::Settings;
-use cleverfox_sandbox::server::{self, Limits};
+use cleverfox_sandbox::edge::server::{self, Limits};
+use cleverfox_sandbox::edge::tls::TlsSettings;
 use cleverfox_sandbox::start::{self, Options};
-use cleverfox_sandbox::tls::TlsSettings;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use rustls_pki_types::CertificateDer;
@@ -340,7 +340,7 @@ impl Sandbox {
             roots.add(cert.expect("CA PEM parses")).expect("CA added");
         }
         let mut config =
-            rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::tls::provider())
+            rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::edge::tls::provider())
                 .with_safe_default_protocol_versions()
                 .unwrap()
                 .with_root_certificates(roots)

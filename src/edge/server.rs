@@ -29,7 +29,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
-use crate::http::service::{self, App};
+use super::app::App;
+use super::body;
+use super::service;
 
 /// Connection limits and timeouts.
 #[derive(Clone, Debug)]
@@ -74,25 +76,11 @@ pub async fn run(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(limits.max_header_bytes as u32)
-        .max_concurrent_streams(256)
-        .keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_timeout(Duration::from_secs(20));
-    // The protocol is the one ALPN negotiated (HTTP/1.1 without ALPN), so no
-    // connection waits, untimed, for hyper to guess it from the first bytes.
-    let builders = Arc::new(Builders {
-        h1: builder.clone().http1_only(),
-        h2: builder.http2_only(),
+    let shared = Arc::new(Shared {
+        builders: Builders::new(&limits),
+        acceptor: TlsAcceptor::from(tls),
+        app,
+        limits,
     });
     // Counts the open connections for the shutdown.
     let graceful = GracefulShutdown::new();
@@ -103,7 +91,7 @@ pub async fn run(
     let (full, full_rx) = watch::channel(false);
     // Closes the connections still open when the grace period runs out.
     let (force_close, force_closed) = watch::channel(false);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
     tokio::pin!(shutdown);
 
     loop {
@@ -137,12 +125,7 @@ pub async fn run(
             }
         };
         let _ = tcp.set_nodelay(true);
-        let (app, acceptor, builders, limits) = (
-            app.clone(),
-            acceptor.clone(),
-            builders.clone(),
-            limits.clone(),
-        );
+        let shared = shared.clone();
         let watcher = graceful.watcher();
         let signals = Signals {
             draining: draining.clone(),
@@ -151,7 +134,7 @@ pub async fn run(
         let mut force_closed = force_closed.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = serve_connection(tcp, peer, app, acceptor, &builders, &limits, watcher, signals) => {}
+                () = serve_connection(tcp, peer, &shared, watcher, signals) => {}
                 _ = force_closed.wait_for(|closed| *closed) => {}
             }
             drop(permit);
@@ -162,11 +145,19 @@ pub async fn run(
     let _ = drain.send(true);
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(limits.shutdown_grace) => {
+        () = tokio::time::sleep(shared.limits.shutdown_grace) => {
             tracing::warn!("shutdown grace period over; closing remaining connections");
             let _ = force_close.send(true);
         }
     }
+}
+
+/// What every connection task shares.
+struct Shared {
+    app: Arc<App>,
+    acceptor: TlsAcceptor,
+    builders: Builders,
+    limits: Limits,
 }
 
 /// One connection builder per protocol.
@@ -175,44 +166,77 @@ struct Builders {
     h2: auto::Builder<TokioExecutor>,
 }
 
+impl Builders {
+    fn new(limits: &Limits) -> Builders {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(8192));
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(limits.max_header_bytes as u32)
+            .max_concurrent_streams(256)
+            .keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(20));
+        // The protocol is the one ALPN negotiated (HTTP/1.1 without ALPN), so no
+        // connection waits, untimed, for hyper to guess it from the first bytes.
+        Builders {
+            h1: builder.clone().http1_only(),
+            h2: builder.http2_only(),
+        }
+    }
+}
+
 /// The TLS record type of a handshake: every TLS client's first byte.
 const TLS_HANDSHAKE: u8 = 0x16;
 
-#[allow(clippy::too_many_arguments)]
-async fn serve_connection(
+/// The first byte and the TLS handshake, under one deadline; a plain-HTTP
+/// request is answered and refused. `None` when the connection is done.
+async fn handshake(
     tcp: TcpStream,
     peer: SocketAddr,
-    app: Arc<App>,
-    acceptor: TlsAcceptor,
-    builders: &Builders,
-    limits: &Limits,
-    // Held until the connection is done: the shutdown waits for it.
-    _watcher: Watcher,
-    mut signals: Signals,
-) {
-    // One deadline for the first byte and the whole TLS handshake.
+    shared: &Shared,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let limits = &shared.limits;
     let deadline = Instant::now() + limits.handshake_timeout;
     let mut first = [0u8; 1];
     match timeout_at(deadline, tcp.peek(&mut first)).await {
         Ok(Ok(1)) => {}
-        _ => return, // closed, failed, or silent
+        _ => return None, // closed, failed, or silent
     }
     if first[0] != TLS_HANDSHAKE {
         refuse_plain_http(tcp, limits.handshake_timeout).await;
         tracing::info!(%peer, "refused a plain-HTTP request on the HTTPS port");
-        return;
+        return None;
     }
-    let mut stream = match timeout_at(deadline, acceptor.accept(tcp)).await {
-        Ok(Ok(s)) => s,
+    match timeout_at(deadline, shared.acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => Some(s),
         Ok(Err(e)) => {
             tracing::info!(%peer, error = %e, "TLS handshake failed");
-            return;
+            None
         }
         Err(_) => {
             tracing::info!(%peer, "TLS handshake timed out");
-            return;
+            None
         }
+    }
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    // Held until the connection is done: the shutdown waits for it.
+    _watcher: Watcher,
+    mut signals: Signals,
+) {
+    let Some(mut stream) = handshake(tcp, peer, shared).await else {
+        return;
     };
+    let limits = &shared.limits;
     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
     let mut prefix = Vec::new();
     if h2 {
@@ -227,25 +251,12 @@ async fn serve_connection(
     }
     let (open_tx, mut open) = watch::channel(Streams::default());
     let mut open_too = open.clone();
-    let open_tx = Arc::new(open_tx);
-    let drain = h2.then(|| Drain {
-        max_bytes: app.settings.max_body.saturating_mul(DRAIN_FACTOR),
-        wait: app.settings.body_read_timeout,
-    });
-    let svc = service_fn(move |req: Request<Incoming>| {
-        let app = app.clone();
-        let stream = OpenStream::new(open_tx.clone());
-        let head = req.method() == Method::HEAD;
-        let req = req.map(|body| RequestBody {
-            inner: Some(body),
-            drain,
-        });
-        async move {
-            let response = service::handle(app, req).await?;
-            Ok::<_, service::CloseConnection>(finish(response, head, stream))
-        }
-    });
-    let builder = if h2 { &builders.h2 } else { &builders.h1 };
+    let svc = service(shared.app.clone(), h2, Arc::new(open_tx));
+    let builder = if h2 {
+        &shared.builders.h2
+    } else {
+        &shared.builders.h1
+    };
     let io = TokioIo::new(Rewind::new(prefix, stream));
     let conn = builder.serve_connection(io, svc).into_owned();
     tokio::pin!(conn);
@@ -274,6 +285,38 @@ async fn serve_connection(
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
+}
+
+/// The connection's service: the request pipeline, with each request
+/// counted open until its response is done, HEAD answers without a body,
+/// and (HTTP/2) an unread request body drained.
+fn service(
+    app: Arc<App>,
+    h2: bool,
+    open_tx: Arc<watch::Sender<Streams>>,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<ResponseBody>,
+    Error = service::CloseConnection,
+    Future = impl Future<Output = Result<Response<ResponseBody>, service::CloseConnection>> + Send,
+> + Clone {
+    let drain = h2.then(|| Drain {
+        max_bytes: app.settings.max_body.saturating_mul(DRAIN_FACTOR),
+        wait: app.settings.body_read_timeout,
+    });
+    service_fn(move |req: Request<Incoming>| {
+        let app = app.clone();
+        let stream = OpenStream::new(open_tx.clone());
+        let head = req.method() == Method::HEAD;
+        let req = req.map(|body| RequestBody {
+            inner: Some(body),
+            drain,
+        });
+        async move {
+            let response = service::handle(app, req).await?;
+            Ok::<_, service::CloseConnection>(finish(response, head, stream))
+        }
+    })
 }
 
 /// What the accept loop tells every connection.
@@ -353,7 +396,7 @@ impl Drop for OpenStream {
 /// Content-Length of the body a GET would carry) but no body, on both
 /// protocols (RFC 9110 section 9.3.2, RFC 9113 section 8.1).
 fn finish(
-    response: Response<service::Body>,
+    response: Response<body::Body>,
     head: bool,
     stream: OpenStream,
 ) -> Response<ResponseBody> {
@@ -381,7 +424,7 @@ fn finish(
 
 /// A response body that keeps its request counted as open until it is done.
 struct ResponseBody {
-    inner: service::Body,
+    inner: body::Body,
     /// Dropped at the end of the body (or with it).
     stream: Option<OpenStream>,
 }

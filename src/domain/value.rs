@@ -1,7 +1,7 @@
 //! Attribute values as the store keeps them, and the API's timestamp format.
 //!
 //! A record is a boxed slice of [`Val`], one per stored attribute of its
-//! resource (see `api::schema`). Timestamps are kept as milliseconds since
+//! resource (see `domain::schema`). Timestamps are kept as milliseconds since
 //! 1970-01-01T00:00:00 on a naive clock: `DateTime UTC` attributes hold UTC,
 //! `DateTime Local` attributes the device's wall clock; neither carries a zone.
 
@@ -175,6 +175,15 @@ pub fn parse_utc_timestamp(s: &str) -> Result<i64, TimestampError> {
         }
         other => other,
     }
+}
+
+/// A positive integer id as the API accepts it in a path: decimal digits
+/// only, at least 1, within `i64`.
+pub fn parse_id(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok().filter(|&id| id > 0)
 }
 
 #[cfg(test)]

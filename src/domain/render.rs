@@ -6,8 +6,9 @@ use std::io::Write as _;
 
 use super::rules::ViewCtx;
 use super::schema::{Kind, ResourceInfo, flag};
-use crate::store::value::write_timestamp;
-use crate::store::{Record, State, Val};
+use super::state::{Record, State};
+use super::value::Val;
+use crate::domain::value::write_timestamp;
 
 /// Writes one value as JSON.
 pub fn write_val(out: &mut Vec<u8>, v: &Val) {

@@ -1,18 +1,20 @@
-//! The generic engine: list, read, create, update and delete over the store
-//! for one partner, driven by the resource tables. Partner scope is enforced
-//! here and only here: every record a partner can reach goes through
-//! [`visible`]. Writes run under the store's write lock, one at a time, and
-//! change nothing unless every check passes.
+//! The generic engine: list, read, create, update and delete over a
+//! [`State`] for one partner, driven by the resource tables. Partner scope is
+//! enforced here and only here: every record a partner can reach goes
+//! through [`visible`]. A write changes nothing unless every check passes
+//! (the store runs each under its write lock, one at a time).
 
 use serde_json::{Map, Value};
 
+use super::mail::Mail;
 use super::render;
 use super::resources::EVENT_TYPES;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
+use super::state::{Record, State};
 use super::validate::{self, Mode, Validated};
-use crate::store::value::ArcStr;
-use crate::store::{Mail, Record, State, Val};
+use super::value::Val;
+use crate::domain::value::ArcStr;
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +53,11 @@ pub fn find(state: &State, res: Res, id: i64, partner: i64) -> Result<&Record, E
 fn not_found(res: Res, id: i64) -> EngineError {
     EngineError::NotFound(format!("{} {id}", res.info().key_name()))
 }
+
+/// Largest `PageSize` served; larger values are served as this (API.md section 1).
+pub const MAX_PAGE_SIZE: u64 = 500;
+/// `PageSize` when the request names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 25;
 
 /// One page of the partner's records, in descending primary-key order:
 /// `{"data": [...], "page_no": N, "page_size": M}`. Costs O(page size) for
@@ -182,33 +189,43 @@ pub fn create(
     let names = event_names(state, res, &vals);
     state.insert(res, id, vals.into_boxed_slice());
     let event = info.def.write.events.added;
-    finish(
-        state,
-        ctx,
+    let change = Change {
         res,
         id,
         partner,
-        (event, &names),
+        event: (event, &names),
         token,
-        warnings,
-        mails,
-    )
+    };
+    finish(state, ctx, change, warnings, mails)
+}
+
+/// What a create or update stored, for [`finish`].
+struct Change<'a> {
+    res: Res,
+    id: i64,
+    partner: i64,
+    /// The event type id to record and the names it cites.
+    event: (i64, &'a [(&'a str, i64)]),
+    /// The request's Token, remembered once the write succeeded.
+    token: Option<String>,
 }
 
 /// The common end of a create or update: its event, its Token, the change
 /// count, and the record as stored.
-#[allow(clippy::too_many_arguments)]
 fn finish(
     state: &mut State,
     ctx: &WriteCtx,
-    res: Res,
-    id: i64,
-    partner: i64,
-    (event, names): (i64, &[(&str, i64)]),
-    token: Option<String>,
+    change: Change,
     warnings: Vec<String>,
     mails: Vec<Mail>,
 ) -> Result<Written, EngineError> {
+    let Change {
+        res,
+        id,
+        partner,
+        event: (event, names),
+        token,
+    } = change;
     append_event(state, event, names, ctx.now_ms);
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
@@ -254,17 +271,14 @@ pub fn update(
     let names = event_names(state, res, &vals);
     state.replace_vals(res, id, vals.into_boxed_slice());
     let event = info.def.write.events.modified;
-    finish(
-        state,
-        ctx,
+    let change = Change {
         res,
         id,
         partner,
-        (event, &names),
+        event: (event, &names),
         token,
-        warnings,
-        Vec::new(),
-    )
+    };
+    finish(state, ctx, change, warnings, Vec::new())
 }
 
 /// The ids of `child` records whose attribute `fk` names `id`, ascending.

@@ -1,14 +1,14 @@
-//! Basic credentials to the domain's [`Principal`]: the API key is the
-//! username, the password is ignored. Keys are compared in constant time and
-//! never logged or echoed.
+//! Basic credentials to a [`Principal`] (a partner or an admin): the API key
+//! is the username, the password is ignored. Keys are looked up by SHA-256
+//! digest, confirmed in constant time, and never logged or echoed; which
+//! keys open /api/ is the domain's rule (`State::api_partner`).
 
 use base64::Engine as _;
 use http::HeaderMap;
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
-use crate::api::schema::Res;
-use crate::store::{KeyKind, State, key_digest};
+use crate::domain::state::{ApiRefusal, KeyKind, State, key_digest};
 
 /// Who a request acts for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,6 @@ pub fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
-/// Looks a key up among the loaded keys, comparing every key in constant time.
 /// Looks a key up by its SHA-256 digest (so the lookup's timing says nothing
 /// about how much of a real key a guess matches), then confirms it with a
 /// constant-time comparison.
@@ -77,30 +76,19 @@ fn unknown_key() -> ApiError {
 /// Partner Plan and is active.
 pub fn partner(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let key = api_key(headers)?;
-    match find_key(state, &key).ok_or_else(unknown_key)? {
-        KeyKind::Admin => Err(ApiError::forbidden(
+    let kind = find_key(state, &key).ok_or_else(unknown_key)?;
+    match state.api_partner(kind) {
+        Ok(partner_id) => Ok(Principal::Partner(partner_id)),
+        Err(ApiRefusal::AdminKey) => Err(ApiError::forbidden(
             "This is an admin key: it opens the sandbox control API under /_sandbox/ only. \
              Use a partner's API key for /api/.",
         )),
-        KeyKind::Partner {
-            partner_plan: false,
-            ..
-        } => Err(ApiError::forbidden(
+        Err(ApiRefusal::NoPartnerPlan) => Err(ApiError::forbidden(
             "The CleverFox Backup API requires a Partner Plan, and the partner of this API key has none.",
         )),
-        KeyKind::Partner { partner_id, .. } => {
-            let partners = Res::Partners.info();
-            let inactive = state
-                .get(Res::Partners, *partner_id)
-                .and_then(|p| partners.slot("IsInactive").map(|s| p.vals[s].is_true()))
-                .unwrap_or(true);
-            if inactive {
-                return Err(ApiError::forbidden(
-                    "The partner account of this API key is inactive.",
-                ));
-            }
-            Ok(Principal::Partner(*partner_id))
-        }
+        Err(ApiRefusal::InactivePartner) => Err(ApiError::forbidden(
+            "The partner account of this API key is inactive.",
+        )),
     }
 }
 

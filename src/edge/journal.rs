@@ -3,11 +3,10 @@
 //! Basic credential (headers are not recorded), and a `Password` in a body is
 //! stored as `"***"`.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::store::recent::Recent;
 
 /// Bodies are kept up to this many bytes.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -28,11 +27,10 @@ pub struct Entry {
     pub response_body: Option<String>,
 }
 
+/// The journal: a bounded newest-first queue of entries.
 #[derive(Debug)]
 pub struct Journal {
-    capacity: usize,
-    /// Oldest first.
-    entries: Mutex<VecDeque<Entry>>,
+    entries: Recent<Entry>,
 }
 
 /// What `GET /_sandbox/requests` may filter on.
@@ -46,52 +44,34 @@ pub struct Filter {
 impl Journal {
     pub fn new(capacity: usize) -> Journal {
         Journal {
-            capacity,
-            entries: Mutex::new(VecDeque::new()),
+            entries: Recent::new(capacity),
         }
     }
 
     /// False with `--journal 0`: then nothing is copied for it at all.
     pub fn enabled(&self) -> bool {
-        self.capacity > 0
+        self.entries.enabled()
     }
 
     pub fn push(&self, entry: Entry) {
-        if !self.enabled() {
-            return;
-        }
-        let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        while e.len() >= self.capacity {
-            e.pop_front();
-        }
-        e.push_back(entry);
+        self.entries.push(entry);
     }
 
     /// Newest first.
     pub fn list(&self, f: &Filter) -> Vec<Entry> {
-        let e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        e.iter()
-            .rev()
-            .filter(|x| {
-                f.method
-                    .as_ref()
-                    .is_none_or(|m| x.method.eq_ignore_ascii_case(m))
-            })
-            .filter(|x| {
-                f.path
+        self.entries.list(|x| {
+            f.method
+                .as_ref()
+                .is_none_or(|m| x.method.eq_ignore_ascii_case(m))
+                && f.path
                     .as_ref()
                     .is_none_or(|p| x.path.starts_with(p.as_str()))
-            })
-            .filter(|x| f.status.is_none_or(|s| x.status == s))
-            .cloned()
-            .collect()
+                && f.status.is_none_or(|s| x.status == s)
+        })
     }
 
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.entries.clear();
     }
 }
 

@@ -6,7 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::schema::{Attr, Kind, Res, ResourceInfo, flag, op};
+use crate::domain::control::CONTROL_ENDPOINTS;
+use crate::domain::engine::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::domain::schema::{Attr, Kind, Res, ResourceInfo, flag, op};
 
 /// The schema name of a resource's record: `companies` -> `Company`.
 pub fn schema_name(res: Res) -> &'static str {
@@ -180,9 +182,60 @@ fn common_errors(responses: &mut Map<String, Value>) {
 fn operation(info: &ResourceInfo, kind: u8) -> Value {
     let name = schema_name(info.res());
     let coll = info.def.name;
-    let key = info.key_name();
     let mut responses = Map::new();
     let (summary, op_id) = match kind {
+        op::CREATE | op::UPDATE => write_responses(info, kind, &mut responses),
+        _ => read_responses(info, kind, &mut responses),
+    };
+    common_errors(&mut responses);
+    let mut o = json!({
+        "tags": [coll],
+        "summary": summary,
+        "operationId": op_id,
+        "responses": responses,
+    });
+    if kind == op::LIST {
+        o["parameters"] = json!([
+            { "$ref": "#/components/parameters/PageNo" },
+            { "$ref": "#/components/parameters/PageSize" },
+        ]);
+    }
+    if kind == op::CREATE || kind == op::UPDATE {
+        o["requestBody"] = request_body(name, kind);
+    }
+    o
+}
+
+/// The body of a POST or PUT: the Create or Update schema, bare or as `data`.
+fn request_body(name: &str, kind: u8) -> Value {
+    let which = if kind == op::CREATE {
+        "Create"
+    } else {
+        "Update"
+    };
+    json!({
+        "required": true,
+        "content": { "application/json": { "schema": {
+            "oneOf": [reference(&format!("{name}{which}")), {
+                "type": "object",
+                "properties": { "data": reference(&format!("{name}{which}")) },
+                "required": ["data"],
+                "additionalProperties": false,
+            }]
+        } } },
+    })
+}
+
+/// The responses of a List, Read or Delete; its summary and operation id.
+fn read_responses(
+    info: &ResourceInfo,
+    kind: u8,
+    responses: &mut Map<String, Value>,
+) -> (String, String) {
+    let name = schema_name(info.res());
+    let coll = info.def.name;
+    let key = info.key_name();
+    match kind {
         op::LIST => {
             responses.insert(
                 "200".into(),
@@ -208,56 +261,6 @@ fn operation(info: &ResourceInfo, kind: u8) -> Value {
             responses.insert("404".into(), error("No such record in the partner's scope"));
             (format!("Read one of {coll}"), format!("read_{coll}"))
         }
-        op::CREATE => {
-            let mut created = response(
-                &format!("The new {name}"),
-                Some(reference(&format!("{name}Element"))),
-            );
-            created["headers"]["Location"] =
-                json!({ "description": "The new element's URI", "schema": { "type": "string" } });
-            responses.insert("201".into(), created);
-            responses.insert(
-                "400".into(),
-                error("The body is not valid JSON, or not one object"),
-            );
-            responses.insert(
-                "409".into(),
-                error("The Token was already used in the last 60 minutes"),
-            );
-            responses.insert("413".into(), error("The body is over the size limit"));
-            responses.insert(
-                "422".into(),
-                error("Forgery protection (Content-Type), or validation: every problem, one sentence each"),
-            );
-            (format!("Create one of {coll}"), format!("create_{coll}"))
-        }
-        op::UPDATE => {
-            responses.insert(
-                "200".into(),
-                response(
-                    &format!("The {name} as updated"),
-                    Some(reference(&format!("{name}Element"))),
-                ),
-            );
-            responses.insert(
-                "400".into(),
-                error("The body is not valid JSON, or not one object"),
-            );
-            responses.insert("404".into(), error("No such record in the partner's scope"));
-            responses.insert(
-                "409".into(),
-                error("The Token was already used in the last 60 minutes"),
-            );
-            responses.insert("413".into(), error("The body is over the size limit"));
-            responses.insert(
-                "422".into(),
-                error("Forgery protection (Content-Type), or validation of the merged record"),
-            );
-            (
-                format!("Update one of {coll} (a merge)"),
-                format!("update_{coll}"),
-            )
-        }
         _ => {
             responses.insert(
                 "200".into(),
@@ -273,39 +276,66 @@ fn operation(info: &ResourceInfo, kind: u8) -> Value {
             );
             (format!("Delete one of {coll}"), format!("delete_{coll}"))
         }
-    };
-    common_errors(&mut responses);
-    let mut o = json!({
-        "tags": [coll],
-        "summary": summary,
-        "operationId": op_id,
-        "responses": responses,
-    });
-    if kind == op::LIST {
-        o["parameters"] = json!([
-            { "$ref": "#/components/parameters/PageNo" },
-            { "$ref": "#/components/parameters/PageSize" },
-        ]);
     }
-    if kind == op::CREATE || kind == op::UPDATE {
-        let which = if kind == op::CREATE {
-            "Create"
-        } else {
-            "Update"
-        };
-        o["requestBody"] = json!({
-            "required": true,
-            "content": { "application/json": { "schema": {
-                "oneOf": [reference(&format!("{name}{which}")), {
-                    "type": "object",
-                    "properties": { "data": reference(&format!("{name}{which}")) },
-                    "required": ["data"],
-                    "additionalProperties": false,
-                }]
-            } } },
-        });
+}
+
+/// The responses of a Create or Update; its summary and operation id.
+fn write_responses(
+    info: &ResourceInfo,
+    kind: u8,
+    responses: &mut Map<String, Value>,
+) -> (String, String) {
+    let name = schema_name(info.res());
+    let coll = info.def.name;
+    if kind == op::CREATE {
+        let mut created = response(
+            &format!("The new {name}"),
+            Some(reference(&format!("{name}Element"))),
+        );
+        created["headers"]["Location"] =
+            json!({ "description": "The new element's URI", "schema": { "type": "string" } });
+        responses.insert("201".into(), created);
+        responses.insert(
+            "400".into(),
+            error("The body is not valid JSON, or not one object"),
+        );
+        responses.insert(
+            "409".into(),
+            error("The Token was already used in the last 60 minutes"),
+        );
+        responses.insert("413".into(), error("The body is over the size limit"));
+        responses.insert(
+        "422".into(),
+        error("Forgery protection (Content-Type), or validation: every problem, one sentence each"),
+    );
+        (format!("Create one of {coll}"), format!("create_{coll}"))
+    } else {
+        responses.insert(
+            "200".into(),
+            response(
+                &format!("The {name} as updated"),
+                Some(reference(&format!("{name}Element"))),
+            ),
+        );
+        responses.insert(
+            "400".into(),
+            error("The body is not valid JSON, or not one object"),
+        );
+        responses.insert("404".into(), error("No such record in the partner's scope"));
+        responses.insert(
+            "409".into(),
+            error("The Token was already used in the last 60 minutes"),
+        );
+        responses.insert("413".into(), error("The body is over the size limit"));
+        responses.insert(
+            "422".into(),
+            error("Forgery protection (Content-Type), or validation of the merged record"),
+        );
+        (
+            format!("Update one of {coll} (a merge)"),
+            format!("update_{coll}"),
+        )
     }
-    o
 }
 
 /// The whole document.
@@ -321,61 +351,7 @@ pub fn document() -> Value {
         }),
     );
     for res in Res::ALL {
-        let info = res.info();
-        let name = schema_name(res);
-        let ops = info.def.ops;
-        schemas.insert(name.into(), record_schema(info));
-        schemas.insert(
-            format!("{name}List"),
-            json!({
-                "type": "object",
-                "properties": {
-                    "data": { "type": "array", "items": reference(name) },
-                    "page_no": { "type": "integer", "minimum": 1 },
-                    "page_size": { "type": "integer", "minimum": 1, "maximum": 500 },
-                },
-                "required": ["data", "page_no", "page_size"],
-            }),
-        );
-        schemas.insert(
-            format!("{name}Element"),
-            json!({ "type": "object", "properties": { "data": reference(name) }, "required": ["data"] }),
-        );
-        if ops & op::CREATE != 0 {
-            schemas.insert(format!("{name}Create"), input_schema(info, true));
-        }
-        if ops & op::UPDATE != 0 {
-            schemas.insert(format!("{name}Update"), input_schema(info, false));
-        }
-        let mut collection = Map::new();
-        for (kind, method) in [(op::LIST, "get"), (op::CREATE, "post")] {
-            if ops & kind != 0 {
-                collection.insert(method.into(), operation(info, kind));
-            }
-        }
-        let mut element = Map::new();
-        for (kind, method) in [
-            (op::READ, "get"),
-            (op::UPDATE, "put"),
-            (op::DELETE, "delete"),
-        ] {
-            if ops & kind != 0 {
-                element.insert(method.into(), operation(info, kind));
-            }
-        }
-        element.insert(
-            "parameters".into(),
-            json!([{
-                "name": "Id", "in": "path", "required": true,
-                "description": format!("The {}: a positive integer", info.key_name()),
-                "schema": { "type": "integer", "format": "int64", "minimum": 1 },
-            }]),
-        );
-        paths.insert(format!("/api/{}", info.def.name), Value::Object(collection));
-        paths.insert(
-            format!("/api/{}/{{Id}}", info.def.name),
-            Value::Object(element),
-        );
+        describe_resource(res, &mut schemas, &mut paths);
     }
     sandbox_paths(&mut paths);
     let tags: Vec<Value> = Res::ALL
@@ -413,12 +389,72 @@ pub fn document() -> Value {
                     "description": "Page number, from 1 (matched case-insensitively)",
                     "schema": { "type": "integer", "minimum": 1, "default": 1 } },
                 "PageSize": { "name": "PageSize", "in": "query", "required": false,
-                    "description": "Records per page; above 500 is served as 500",
-                    "schema": { "type": "integer", "minimum": 1, "default": 25 } },
+                    "description": format!("Records per page; above {MAX_PAGE_SIZE} is served as {MAX_PAGE_SIZE}"),
+                    "schema": { "type": "integer", "minimum": 1, "default": DEFAULT_PAGE_SIZE } },
             },
             "schemas": schemas,
         },
     })
+}
+
+/// One collection's schemas (record, List, Element, Create, Update) and its
+/// two paths.
+fn describe_resource(res: Res, schemas: &mut Map<String, Value>, paths: &mut Map<String, Value>) {
+    let info = res.info();
+    let name = schema_name(res);
+    let ops = info.def.ops;
+    schemas.insert(name.into(), record_schema(info));
+    schemas.insert(
+        format!("{name}List"),
+        json!({
+            "type": "object",
+            "properties": {
+                "data": { "type": "array", "items": reference(name) },
+                "page_no": { "type": "integer", "minimum": 1 },
+                "page_size": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE },
+            },
+            "required": ["data", "page_no", "page_size"],
+        }),
+    );
+    schemas.insert(
+        format!("{name}Element"),
+        json!({ "type": "object", "properties": { "data": reference(name) }, "required": ["data"] }),
+    );
+    if ops & op::CREATE != 0 {
+        schemas.insert(format!("{name}Create"), input_schema(info, true));
+    }
+    if ops & op::UPDATE != 0 {
+        schemas.insert(format!("{name}Update"), input_schema(info, false));
+    }
+    let mut collection = Map::new();
+    for (kind, method) in [(op::LIST, "get"), (op::CREATE, "post")] {
+        if ops & kind != 0 {
+            collection.insert(method.into(), operation(info, kind));
+        }
+    }
+    let mut element = Map::new();
+    for (kind, method) in [
+        (op::READ, "get"),
+        (op::UPDATE, "put"),
+        (op::DELETE, "delete"),
+    ] {
+        if ops & kind != 0 {
+            element.insert(method.into(), operation(info, kind));
+        }
+    }
+    element.insert(
+        "parameters".into(),
+        json!([{
+            "name": "Id", "in": "path", "required": true,
+            "description": format!("The {}: a positive integer", info.key_name()),
+            "schema": { "type": "integer", "format": "int64", "minimum": 1 },
+        }]),
+    );
+    paths.insert(format!("/api/{}", info.def.name), Value::Object(collection));
+    paths.insert(
+        format!("/api/{}/{{Id}}", info.def.name),
+        Value::Object(element),
+    );
 }
 
 /// The control API, described briefly under the `sandbox` tag.
@@ -433,64 +469,11 @@ fn sandbox_paths(paths: &mut Map<String, Value>) {
         responses.insert("403".into(), error("Not an admin key"));
         json!({ "tags": ["sandbox"], "summary": summary, "responses": responses })
     };
-    let endpoints: &[(&str, &[(&str, &str)])] = &[
-        (
-            "/_sandbox/health",
-            &[(
-                "get",
-                "What is loaded, whether fixtures are watched, the last reload's problem",
-            )],
-        ),
-        ("/_sandbox/reset", &[("post", "Reload the fixtures now")]),
-        (
-            "/_sandbox/snapshot",
-            &[
-                ("get", "The whole state as a bundle"),
-                ("put", "Replace the state with a bundle"),
-            ],
-        ),
-        (
-            "/_sandbox/requests",
-            &[
-                ("get", "The request journal, newest first"),
-                ("delete", "Clear the journal"),
-            ],
-        ),
-        (
-            "/_sandbox/clock",
-            &[
-                ("get", "The sandbox clock"),
-                ("post", "Advance or set the sandbox clock"),
-            ],
-        ),
-        (
-            "/_sandbox/jobs/{JobId}/run",
-            &[("post", "Simulate one run of a job (201 with the Log)")],
-        ),
-        (
-            "/_sandbox/outbox",
-            &[
-                ("get", "E-mails the sandbox would have sent"),
-                ("delete", "Clear the outbox"),
-            ],
-        ),
-        (
-            "/_sandbox/faults",
-            &[
-                ("get", "Fault rules"),
-                ("post", "Add a fault rule (201)"),
-                ("delete", "Remove all"),
-            ],
-        ),
-        (
-            "/_sandbox/faults/{id}",
-            &[("delete", "Remove one fault rule")],
-        ),
-    ];
-    for (path, ops) in endpoints {
+    for endpoint in CONTROL_ENDPOINTS {
+        let path = endpoint.path;
         let mut item = Map::new();
-        for (method, summary) in *ops {
-            item.insert(method.to_string(), admin(summary));
+        for (method, summary) in endpoint.methods.iter().zip(endpoint.summaries) {
+            item.insert(method.to_ascii_lowercase(), admin(summary));
         }
         for name in ["JobId", "id"] {
             if path.contains(&format!("{{{name}}}")) {

@@ -1,85 +1,25 @@
 //! The sandbox control API under `/_sandbox/` (API.md section 8), for admin
 //! keys only: what a tester needs and the real API cannot give.
 
-pub mod faults;
-pub mod journal;
-
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::engine::{EngineError, WriteCtx};
-use crate::api::simulate::{self, Outcome};
-use crate::http::body;
-use crate::http::error::ApiError;
-use crate::http::service::{App, Reply};
-use crate::store::faults::FaultRule;
-use crate::store::value::{format_timestamp, parse_utc_timestamp};
-use crate::store::{fixtures, snapshot, watch};
+use super::app::{App, Reply};
+use super::body;
+use super::error::ApiError;
+use super::journal;
+use super::route::{self, ControlRoute};
+use crate::domain::control::Control;
+use crate::domain::faults::FaultRule;
+use crate::domain::simulate::{self, Outcome};
+use crate::domain::snapshot;
+use crate::domain::state::sha256;
+use crate::domain::value::{format_timestamp, parse_utc_timestamp};
+use crate::store::{fixtures, watch};
 
 /// Largest bundle `PUT /_sandbox/snapshot` accepts.
 pub const MAX_SNAPSHOT: usize = 1 << 30;
-
-/// Every control endpoint and its methods, as docs/control-api.md lists
-/// them (`{…}` stands for a number). Tests keep this list, the router below
-/// and the docs in step.
-pub const ENDPOINTS: &[(&str, &[&str])] = &[
-    ("/_sandbox/health", &["GET"]),
-    ("/_sandbox/reset", &["POST"]),
-    ("/_sandbox/snapshot", &["GET", "PUT"]),
-    ("/_sandbox/requests", &["GET", "DELETE"]),
-    ("/_sandbox/clock", &["GET", "POST"]),
-    ("/_sandbox/jobs/{JobId}/run", &["POST"]),
-    ("/_sandbox/outbox", &["GET", "DELETE"]),
-    ("/_sandbox/faults", &["GET", "POST", "DELETE"]),
-    ("/_sandbox/faults/{id}", &["DELETE"]),
-];
-
-/// The control endpoints, for 404 and 405 answers.
-enum Endpoint {
-    Health,
-    Reset,
-    Snapshot,
-    Requests,
-    Clock,
-    JobRun(i64),
-    Outbox,
-    Faults,
-    Fault(u64),
-}
-
-impl Endpoint {
-    fn parse(rest: &str) -> Option<Endpoint> {
-        let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-        Some(match parts.as_slice() {
-            ["health"] => Endpoint::Health,
-            ["reset"] => Endpoint::Reset,
-            ["snapshot"] => Endpoint::Snapshot,
-            ["requests"] => Endpoint::Requests,
-            ["clock"] => Endpoint::Clock,
-            ["jobs", job, "run"] if digits(job) => {
-                Endpoint::JobRun(job.parse().ok().filter(|&j: &i64| j > 0)?)
-            }
-            ["outbox"] => Endpoint::Outbox,
-            ["faults"] => Endpoint::Faults,
-            ["faults", f] if digits(f) => Endpoint::Fault(f.parse().ok()?),
-            _ => return None,
-        })
-    }
-
-    fn allow(&self) -> &'static [&'static str] {
-        match self {
-            Endpoint::Health => &["GET"],
-            Endpoint::Reset | Endpoint::JobRun(_) => &["POST"],
-            Endpoint::Snapshot => &["GET", "PUT"],
-            Endpoint::Requests | Endpoint::Outbox => &["GET", "DELETE"],
-            Endpoint::Clock => &["GET", "POST"],
-            Endpoint::Faults => &["GET", "POST", "DELETE"],
-            Endpoint::Fault(_) => &["DELETE"],
-        }
-    }
-}
 
 fn json_reply(v: Value) -> Reply {
     Reply::ok(serde_json::to_vec(&v).unwrap_or_default())
@@ -91,31 +31,9 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let path = req.uri().path().to_owned();
-    let rest = path.strip_prefix("/_sandbox").unwrap_or("");
-    let endpoint = Endpoint::parse(rest)
-        .ok_or_else(|| ApiError::not_found(format!("No such control endpoint: {path}.")))?;
-    let method = req.method().clone();
-    if !endpoint.allow().contains(&method.as_str()) {
-        return Err(ApiError::method_not_allowed(&method, endpoint.allow()));
-    }
+    let route = route::control(req.method(), req.uri().path())?;
     let query = req.uri().query().map(str::to_owned);
-    let (parts, incoming) = req.into_parts();
-    let limit = match endpoint {
-        Endpoint::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
-        _ => app.settings.max_body,
-    };
-    let bytes = if matches!(method, Method::POST | Method::PUT) {
-        body::read_limited(
-            &parts.headers,
-            incoming,
-            limit,
-            app.settings.body_read_timeout,
-        )
-        .await?
-    } else {
-        Bytes::new()
-    };
+    let bytes = read_body(app, &route, req).await?;
     let object = || -> Result<serde_json::Map<String, Value>, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             Ok(serde_json::Map::new())
@@ -123,14 +41,14 @@ where
             body::parse_object(&bytes)
         }
     };
-    match (endpoint, method) {
-        (Endpoint::Health, _) => Ok(Reply::ok(health(app))),
-        (Endpoint::Clock, Method::GET) => Ok(Reply::ok(clock_body(app))),
-        (Endpoint::Clock, _) => {
+    match (route.endpoint, route.method) {
+        (Control::Health, _) => Ok(Reply::ok(health(app))),
+        (Control::Clock, Method::GET) => Ok(Reply::ok(clock_body(app))),
+        (Control::Clock, _) => {
             move_clock(app, &object()?)?;
             Ok(Reply::ok(clock_body(app)))
         }
-        (Endpoint::Reset, _) => {
+        (Control::Reset, _) => {
             // back to the real time, unless the fixtures refuse to load
             // (then nothing changes, the clock included)
             let clock = app.store.clock();
@@ -145,73 +63,106 @@ where
             }
             loaded_reply(app, loaded)
         }
-        (Endpoint::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
-        (Endpoint::Snapshot, _) => {
-            let store = app.store.clone();
-            let now = store.clock().now_ms();
-            let loaded = tokio::task::spawn_blocking(move || {
-                let started = std::time::Instant::now();
-                let digest = snapshot::digest(&bytes);
-                let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
-                let (files, records) = (loaded.files, loaded.records);
-                let discarded = store.swap_in_bundle(loaded.state, &digest);
-                Ok(watch::Reloaded {
-                    files,
-                    records,
-                    millis: started.elapsed().as_millis(),
-                    discarded,
-                })
-            })
-            .await
-            .map_err(ApiError::internal)?;
-            loaded_reply(app, loaded)
-        }
-        (Endpoint::Requests, Method::GET) => {
+        (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
+        (Control::Snapshot, _) => load_snapshot(app, bytes).await,
+        (Control::Requests, Method::GET) => {
             let filter = requests_filter(query.as_deref())?;
             Ok(json_reply(json!({ "data": app.journal.list(&filter) })))
         }
-        (Endpoint::Requests, _) => {
+        (Control::Requests, _) => {
             app.journal.clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Endpoint::Outbox, Method::GET) => {
-            let mails: Vec<Value> = app
-                .store
-                .outbox()
-                .list()
-                .into_iter()
-                .map(|m| {
-                    json!({"id": m.id, "time": format_timestamp(m.time_ms), "to": m.to, "cc": m.cc,
-                           "bcc": m.bcc, "subject": m.subject, "body": m.body})
-                })
-                .collect();
-            Ok(json_reply(json!({ "data": mails })))
-        }
-        (Endpoint::Outbox, _) => {
+        (Control::Outbox, Method::GET) => Ok(outbox(app)),
+        (Control::Outbox, _) => {
             app.store.outbox().clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Endpoint::Faults, Method::GET) => Ok(json_reply(json!({ "data": app.faults.list() }))),
-        (Endpoint::Faults, Method::POST) => {
+        (Control::Faults, Method::GET) => Ok(json_reply(json!({ "data": app.faults.list() }))),
+        (Control::Faults, Method::POST) => {
             let rule = FaultRule::parse(&Value::Object(object()?))
                 .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
             let mut reply = json_reply(app.faults.add(rule));
             reply.status = StatusCode::CREATED;
             Ok(reply)
         }
-        (Endpoint::Faults, _) => {
+        (Control::Faults, _) => {
             app.faults.clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Endpoint::Fault(id), _) => {
+        (Control::Fault, _) => {
+            let id = route.id;
             if app.faults.remove(id) {
                 Ok(json_reply(json!({ "data": app.faults.list() })))
             } else {
                 Err(ApiError::not_found(format!("There is no fault rule {id}.")))
             }
         }
-        (Endpoint::JobRun(job), _) => run_job(app, job, &object()?),
+        // the router admits only positive ids within i64 for {JobId}
+        (Control::JobRun, _) => run_job(app, route.id as i64, &object()?),
     }
+}
+
+/// The body of a POST or PUT (a snapshot may be as large as a bundle);
+/// empty for other methods.
+async fn read_body<B>(app: &App, route: &ControlRoute, req: Request<B>) -> Result<Bytes, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    if !matches!(route.method, Method::POST | Method::PUT) {
+        return Ok(Bytes::new());
+    }
+    let limit = match route.endpoint {
+        Control::Snapshot => MAX_SNAPSHOT.max(app.settings.max_body),
+        _ => app.settings.max_body,
+    };
+    let (parts, incoming) = req.into_parts();
+    body::read_limited(
+        &parts.headers,
+        incoming,
+        limit,
+        app.settings.body_read_timeout,
+    )
+    .await
+}
+
+/// `PUT /_sandbox/snapshot`: loads the bundle off to the side and swaps it
+/// in, or answers every problem (nothing swapped in).
+async fn load_snapshot(app: &App, bytes: Bytes) -> Result<Reply, ApiError> {
+    let store = app.store.clone();
+    let now = store.clock().now_ms();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let digest = sha256(&bytes);
+        let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
+        let (files, records) = (loaded.files, loaded.records);
+        let discarded = store.swap_in_bundle(loaded.state, &digest);
+        Ok(watch::Reloaded {
+            files,
+            records,
+            millis: started.elapsed().as_millis(),
+            discarded,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    loaded_reply(app, loaded)
+}
+
+/// `GET /_sandbox/outbox`: the e-mails, newest first.
+fn outbox(app: &App) -> Reply {
+    let mails: Vec<Value> = app
+        .store
+        .outbox()
+        .list()
+        .into_iter()
+        .map(|m| {
+            json!({"id": m.id, "time": format_timestamp(m.time_ms), "to": m.to, "cc": m.cc,
+                   "bcc": m.bcc, "subject": m.subject, "body": m.body})
+        })
+        .collect();
+    json_reply(json!({ "data": mails }))
 }
 
 /// Answers a reset or a snapshot load: what was loaded, or every problem
@@ -247,7 +198,8 @@ fn snapshot(app: &App) -> Vec<u8> {
     let rules = app.faults.rules();
     let sandbox = (!rules.is_empty())
         .then(|| serde_json::to_vec(&json!({ "faults": rules })).unwrap_or_default());
-    app.store.snapshot(sandbox.as_deref())
+    app.store
+        .snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
 }
 
 fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
@@ -302,27 +254,15 @@ fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Resul
     let Some(outcome) = outcome.filter(|_| errors.is_empty()) else {
         return Err(ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors));
     };
-    let view = crate::http::service::view(app);
-    let ctx = WriteCtx {
-        now_ms: view.now_ms,
-        strict: false,
-        view,
-    };
+    let ctx = app.write_ctx(false);
     let run = app
         .store
-        .write(|s| simulate::run_job(s, &ctx, job, outcome, messages))
-        .map_err(|e| match e {
-            EngineError::NotFound(what) => ApiError::not_found(format!("{what} does not exist.")),
-            other => ApiError::new(StatusCode::CONFLICT, other.to_string()),
-        })?;
+        .write(|s| simulate::run_job(s, &ctx, job, outcome, messages))?;
     app.store.outbox().push(run.mails);
-    let mut reply = Reply::ok(run.body);
-    reply.status = StatusCode::CREATED;
-    reply.headers.push((
-        http::header::LOCATION,
-        crate::http::service::header_value(&format!("/api/logs/{}", run.log_id)),
-    ));
-    Ok(reply)
+    Ok(Reply::created(
+        run.body,
+        &format!("/api/logs/{}", run.log_id),
+    ))
 }
 
 /// `GET /_sandbox/health`: what is loaded, whether the fixtures are
@@ -424,34 +364,24 @@ fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), A
 mod tests {
     use super::*;
 
-    /// Where `e` is in [`ENDPOINTS`]: a new endpoint does not compile until
-    /// it is listed (and so documented).
-    fn listed(e: &Endpoint) -> usize {
-        match e {
-            Endpoint::Health => 0,
-            Endpoint::Reset => 1,
-            Endpoint::Snapshot => 2,
-            Endpoint::Requests => 3,
-            Endpoint::Clock => 4,
-            Endpoint::JobRun(_) => 5,
-            Endpoint::Outbox => 6,
-            Endpoint::Faults => 7,
-            Endpoint::Fault(_) => 8,
-        }
-    }
-
+    /// Every path of the endpoint table routes to its entry, with its methods.
     #[test]
     fn the_endpoint_list_is_the_router() {
+        use crate::domain::control::{CONTROL_ENDPOINTS, ENDPOINTS};
         for (i, (path, methods)) in ENDPOINTS.iter().enumerate() {
             let concrete = path
                 .split('/')
                 .map(|p| if p.starts_with('{') { "1" } else { p })
                 .collect::<Vec<_>>()
                 .join("/");
-            let rest = concrete.strip_prefix("/_sandbox").unwrap();
-            let e = Endpoint::parse(rest).unwrap_or_else(|| panic!("{path} is not routed"));
-            assert_eq!(listed(&e), i, "{path}");
-            assert_eq!(e.allow(), *methods, "{path}");
+            let r = route::control(
+                &Method::from_bytes(methods[0].as_bytes()).unwrap(),
+                &concrete,
+            )
+            .unwrap_or_else(|e| panic!("{path} is not routed: {:?}", e.errors));
+            assert_eq!(r.endpoint, CONTROL_ENDPOINTS[i].endpoint, "{path}");
+            let e = route::control(&Method::PATCH, &concrete).unwrap_err();
+            assert_eq!(e.headers[0].1, methods.join(", "), "{path}");
         }
     }
 

@@ -1,10 +1,14 @@
-//! `(method, path)` to a typed [`Route`], or 404 / 405 with `Allow`.
+//! The one router: `(method, path)` to a typed [`Route`] under `/api/` (from
+//! the resource tables) or [`ControlRoute`] under `/_sandbox/` (from the
+//! control endpoint table), or 404 / 405 with `Allow`.
 
 use http::{HeaderMap, Method, Uri, header};
 use serde_json::json;
 
 use super::error::ApiError;
-use crate::api::schema::{Res, op};
+use crate::domain::control::{self, Control};
+use crate::domain::schema::{Res, op};
+use crate::domain::value::parse_id;
 
 /// What a request under `/api/` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +45,16 @@ fn unknown_path(path: &str) -> ApiError {
     ))
 }
 
+/// The host a request names: its `Host` header, else its URI's authority
+/// (HTTP/2).
+pub fn host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(ToString::to_string))
+}
+
 /// Where the descriptions of the sandbox live, for the index and `/api/`.
 const DOCS: &str = "docs/api.md (the partner API) and docs/control-api.md (the control API) in the sandbox's repository";
 
@@ -48,12 +62,7 @@ const DOCS: &str = "docs/api.md (the partner API) and docs/control-api.md (the c
 /// published descriptions, the control API and the docs. `/` is not part of
 /// the partner API, so the sandbox may answer there (API.md, fidelity rule).
 pub fn index(headers: &HeaderMap, uri: &Uri) -> Vec<u8> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| uri.authority().map(ToString::to_string));
-    let base = host.map_or_else(String::new, |h| format!("https://{h}"));
+    let base = host(headers, uri).map_or_else(String::new, |h| format!("https://{h}"));
     let collections: Vec<&str> = Res::ALL.iter().map(|r| r.name()).collect();
     let body = json!({
         "name": "CleverFox Backup API sandbox",
@@ -80,14 +89,6 @@ fn api_root() -> ApiError {
          the collections being {}. GET / describes the sandbox; the API is described in {DOCS}.",
         collections.join(", ")
     ))
-}
-
-/// A positive integer id, as the API accepts it.
-fn parse_id(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse::<i64>().ok().filter(|&id| id > 0)
 }
 
 /// Routes a request under `/api/`. Collection names are matched
@@ -152,6 +153,30 @@ fn not_allowed(method: &Method, ops: u8, candidates: &[(u8, Method)]) -> ApiErro
     ApiError::method_not_allowed(method, &allow)
 }
 
+/// What a request under `/_sandbox/` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControlRoute {
+    pub endpoint: Control,
+    /// The number in the path (`{JobId}`, a fault rule's `{id}`), else 0.
+    pub id: u64,
+    /// One of the methods the endpoint offers.
+    pub method: Method,
+}
+
+/// Routes a request under `/_sandbox/` by the control endpoint table.
+pub fn control(method: &Method, path: &str) -> Result<ControlRoute, ApiError> {
+    let (endpoint, id) = control::find(path)
+        .ok_or_else(|| ApiError::not_found(format!("No such control endpoint: {path}.")))?;
+    if !endpoint.methods.contains(&method.as_str()) {
+        return Err(ApiError::method_not_allowed(method, endpoint.methods));
+    }
+    Ok(ControlRoute {
+        endpoint: endpoint.endpoint,
+        id,
+        method: method.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +215,18 @@ mod tests {
         assert_eq!(e.headers[0].1, "GET");
         let e = route(&Method::DELETE, "/api/partners/1").unwrap_err();
         assert_eq!(e.headers[0].1, "GET, PUT");
+    }
+
+    #[test]
+    fn routes_control_endpoints_by_the_table() {
+        let r = control(&Method::POST, "/_sandbox/jobs/12/run").ok();
+        assert_eq!(r.map(|r| (r.endpoint, r.id)), Some((Control::JobRun, 12)));
+        assert_eq!(
+            control(&Method::GET, "/_sandbox/nope").unwrap_err().status,
+            404
+        );
+        let e = control(&Method::PUT, "/_sandbox/faults").unwrap_err();
+        assert_eq!(e.status, 405);
+        assert_eq!(e.headers[0].1, "GET, POST, DELETE");
     }
 }

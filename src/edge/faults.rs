@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::store::faults::{FaultAction, FaultRule};
+use crate::domain::faults::{FaultAction, FaultRule};
 
 /// What a request gets from the rules that match it.
 #[derive(Debug, PartialEq)]

@@ -1,7 +1,7 @@
 //! The one checked way to fill a record by attribute name.
 //!
 //! A [`RecordBuilder`] holds one value per stored attribute of a resource, in
-//! the table's slot order (the layout of `store::Record::vals`), and fills
+//! the table's slot order (the layout of `state::Record::vals`), and fills
 //! them by attribute name. Every writer that makes records (the engine, its
 //! rules, the simulated runs, `generate`, `record`) goes through it, so the
 //! resource table stays the one place that says which attributes exist.
@@ -21,8 +21,8 @@ use std::fmt::{self, Write as _};
 
 use super::schema::{Attr, Kind, Res, ResourceInfo};
 use super::validate::check_scalar;
-use crate::store::Val;
-use crate::store::value::ArcStr;
+use crate::domain::value::ArcStr;
+use crate::domain::value::Val;
 
 /// The stored slot of `name` in `info`'s table.
 ///
@@ -235,7 +235,7 @@ impl RecordBuilder {
         std::mem::replace(&mut self.vals, empty).into_boxed_slice()
     }
 
-    /// The record's values, in slot order (`store::Record::vals`).
+    /// The record's values, in slot order (`state::Record::vals`).
     pub fn build(self) -> Box<[Val]> {
         self.vals.into_boxed_slice()
     }
@@ -244,7 +244,7 @@ impl RecordBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::schema::schema;
+    use crate::domain::schema::schema;
 
     #[test]
     fn fills_slots_by_name_in_any_order() {

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::api::schema::{Res, op};
+use crate::domain::schema::{Res, op};
 
 /// Example bodies that pass validation against the default fixtures, in the
 /// order their records are created. `{{…Id}}` names a record created before.
@@ -126,6 +126,32 @@ fn element_checks(status: u16, res: Res, save: bool) -> Vec<String> {
 
 /// The collection.
 pub fn collection() -> Value {
+    json!({
+        "info": {
+            "name": "CleverFox Backup API (sandbox)",
+            "description": "Every operation of the CleverFox Backup partner API, generated from the sandbox's resource \
+                tables. Run it in order against cleverfox-sandbox on its default fixtures: every test passes. \
+                Set baseUrl and apiKey in the environment.",
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "auth": { "type": "basic", "basic": [
+            { "key": "username", "value": "{{apiKey}}", "type": "string" },
+            { "key": "password", "value": "", "type": "string" },
+        ] },
+        "variable": [
+            { "key": "baseUrl", "value": "https://localhost:8443" },
+            { "key": "apiKey", "value": "demo-partner-1" },
+        ],
+        "item": [
+            { "name": "List and read", "item": reads() },
+            { "name": "Create, update and delete", "item": writes() },
+            { "name": "Errors", "item": errors() },
+        ],
+    })
+}
+
+/// A List and a Read of every collection that offers them.
+fn reads() -> Vec<Value> {
     let mut reads = Vec::new();
     for res in Res::ALL {
         let (name, k, ops) = (res.name(), key(res), res.def().ops);
@@ -160,6 +186,11 @@ pub fn collection() -> Value {
             ));
         }
     }
+    reads
+}
+
+/// Creates, updates and deletes, in an order that works on the default fixtures.
+fn writes() -> Vec<Value> {
     let mut writes = Vec::new();
     for (res, body) in CREATES {
         writes.push(request(
@@ -193,7 +224,11 @@ pub fn collection() -> Value {
             element_checks(200, *res, false),
         ));
     }
-    // the operations the tables leave out of the run above, still documented
+    writes
+}
+
+/// The operations the tables leave out of the run above, still documented.
+fn errors() -> Vec<Value> {
     let mut errors = vec![request(
         "A missing key answers 401",
         "GET",
@@ -209,28 +244,7 @@ pub fn collection() -> Value {
         Some("{}"),
         vec![status_test(405)],
     ));
-    json!({
-        "info": {
-            "name": "CleverFox Backup API (sandbox)",
-            "description": "Every operation of the CleverFox Backup partner API, generated from the sandbox's resource \
-                tables. Run it in order against cleverfox-sandbox on its default fixtures: every test passes. \
-                Set baseUrl and apiKey in the environment.",
-            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
-        },
-        "auth": { "type": "basic", "basic": [
-            { "key": "username", "value": "{{apiKey}}", "type": "string" },
-            { "key": "password", "value": "", "type": "string" },
-        ] },
-        "variable": [
-            { "key": "baseUrl", "value": "https://localhost:8443" },
-            { "key": "apiKey", "value": "demo-partner-1" },
-        ],
-        "item": [
-            { "name": "List and read", "item": reads },
-            { "name": "Create, update and delete", "item": writes },
-            { "name": "Errors", "item": errors },
-        ],
-    })
+    errors
 }
 
 /// The environment: where the sandbox is and which key to use.

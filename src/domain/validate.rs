@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 use super::engine::scoped_get;
 use super::rules::{self, CheckCtx};
-use super::schema::{Attr, Kind, ResourceInfo, Rule, flag};
-use crate::store::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
-use crate::store::{State, Val};
+use super::schema::{Attr, Kind, Res, ResourceInfo, Rule, flag};
+use super::state::State;
+use super::value::Val;
+use crate::domain::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
 
 /// Describes a JSON value in an error message (shortened).
 pub fn describe(v: &Value) -> String {
@@ -151,6 +152,17 @@ fn writable(a: &Attr, mode: Mode) -> bool {
     a.is_stored() && !a.has(flag::RO) && !(mode == Mode::Update && a.has(flag::POST))
 }
 
+/// What validation found so far.
+#[derive(Default)]
+struct Findings {
+    /// (attribute index, sentence): sorted so problems come in table order.
+    problems: Vec<(usize, String)>,
+    /// Attributes ignored (unknown or not writable, when not strict).
+    warnings: Vec<String>,
+    /// Attributes whose value was refused, so their rules are not checked.
+    failed: BTreeSet<usize>,
+}
+
 /// Validates a body against the resource's rules. On update the body is
 /// merged into the stored record, and the merged record must satisfy every
 /// rule.
@@ -159,11 +171,40 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
     let mut vals = req
         .base
         .map_or_else(|| vec![Val::Null; info.slots.len()], <[Val]>::to_vec);
-    // (attribute index, sentence): sorted so problems come in table order
-    let mut problems: Vec<(usize, String)> = Vec::new();
-    let mut warnings = Vec::new();
-    let mut failed = BTreeSet::new();
+    let mut found = read_body(req, &mut vals);
+    check_attrs(state, req, &mut vals, &mut found);
+    let refused: Vec<&'static str> = found
+        .failed
+        .iter()
+        .map(|&i| info.def.attrs[i].name)
+        .collect();
+    let ctx = CheckCtx {
+        state,
+        info,
+        vals: &vals,
+        old: req.base,
+        id: req.id,
+        refused: &refused,
+    };
+    let mut checks: Vec<String> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
+    found.problems.sort_by_key(|(i, _)| *i);
+    let mut all: Vec<String> = found.problems.into_iter().map(|(_, m)| m).collect();
+    all.append(&mut checks);
+    if all.is_empty() {
+        Ok(Validated {
+            vals,
+            warnings: found.warnings,
+        })
+    } else {
+        Err(all)
+    }
+}
 
+/// The body's attributes into `vals`: unknown and read-only names ignored
+/// (or refused when strict), each value converted by its attribute.
+fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
+    let info = req.info;
+    let mut found = Findings::default();
     for (name, v) in req.body {
         let Some(&i) = info.by_name.get(name.as_str()) else {
             let hint = info
@@ -175,9 +216,9 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
                 .unwrap_or_default();
             let msg = format!("{name} is not an attribute of {}{hint}", info.def.name);
             if req.strict {
-                problems.push((usize::MAX, format!("{msg}.")));
+                found.problems.push((usize::MAX, format!("{msg}.")));
             } else {
-                warnings.push(format!("{msg}; it was ignored."));
+                found.warnings.push(format!("{msg}; it was ignored."));
             }
             continue;
         };
@@ -189,23 +230,31 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
                 "read-only"
             };
             if req.strict {
-                problems.push((i, format!("{} is {why}.", a.name)));
+                found.problems.push((i, format!("{} is {why}.", a.name)));
             } else {
-                warnings.push(format!("{} is {why}; it was ignored.", a.name));
+                found
+                    .warnings
+                    .push(format!("{} is {why}; it was ignored.", a.name));
             }
             continue;
         }
         match json_value(a, v, &mut |s| ArcStr::from(s)) {
             Ok(val) => vals[info.slot_of[i].unwrap_or_default()] = val,
             Err(m) => {
-                problems.push((i, format!("{} {m}.", a.name)));
-                failed.insert(i);
+                found.problems.push((i, format!("{} {m}.", a.name)));
+                found.failed.insert(i);
             }
         }
     }
+    found
+}
 
+/// Every writable attribute of the merged record: the caller's PartnerId
+/// filled in on create, required ones present, the rules of each value.
+fn check_attrs(state: &State, req: &Request, vals: &mut [Val], found: &mut Findings) {
+    let info = req.info;
     for (i, a) in info.def.attrs.iter().enumerate() {
-        if failed.contains(&i) || !writable(a, req.mode) {
+        if found.failed.contains(&i) || !writable(a, req.mode) {
             continue;
         }
         let Some(slot) = info.slot_of[i] else {
@@ -219,32 +268,13 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
         let blank = matches!(v, Val::Str(s) if s.trim().is_empty());
         if *v == Val::Null || (required && blank) {
             if required {
-                problems.push((i, format!("{} is required.", a.name)));
+                found.problems.push((i, format!("{} is required.", a.name)));
             }
             continue;
         }
-        if let Err(m) = check_value(state, req, &vals, a, v) {
-            problems.push((i, m));
+        if let Err(m) = check_value(state, req, vals, a, v) {
+            found.problems.push((i, m));
         }
-    }
-
-    let refused: Vec<&'static str> = failed.iter().map(|&i| info.def.attrs[i].name).collect();
-    let ctx = CheckCtx {
-        state,
-        info,
-        vals: &vals,
-        old: req.base,
-        id: req.id,
-        refused: &refused,
-    };
-    let mut checks: Vec<String> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
-    problems.sort_by_key(|(i, _)| *i);
-    let mut all: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
-    all.append(&mut checks);
-    if all.is_empty() {
-        Ok(Validated { vals, warnings })
-    } else {
-        Err(all)
     }
 }
 
@@ -254,29 +284,7 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
 pub fn check_scalar(a: &Attr, v: &Val) -> Result<(), String> {
     if let Val::Str(s) = v {
         check_length(a, s).map_err(|m| format!("{} {m}.", a.name))?;
-        if !a.one_of.is_empty() && !a.one_of.contains(&&**s) {
-            return Err(format!(
-                "{} must be one of {}, not \"{s}\".",
-                a.name,
-                a.one_of.join(", ")
-            ));
-        }
-        match a.rule {
-            Some(Rule::Email) if !rules::is_email(s) => {
-                return Err(format!("{} \"{s}\" is not an e-mail address.", a.name));
-            }
-            Some(Rule::EmailList) => {
-                rules::email_list(s).map_err(|m| format!("{} {m}.", a.name))?;
-            }
-            Some(Rule::TimeZone) if !rules::is_time_zone(s) => {
-                return Err(format!(
-                    "{} \"{s}\" is not a Windows time zone id such as \"Eastern Standard Time\" \
-                     (the accepted ids are those of the CLDR Windows zone table).",
-                    a.name
-                ));
-            }
-            _ => {}
-        }
+        check_text(a, s)?;
     }
     if let (Val::Int(n), Some((lo, hi))) = (v, a.range)
         && !(lo..=hi).contains(n)
@@ -298,68 +306,119 @@ fn check_value(
     a: &Attr,
     v: &Val,
 ) -> Result<(), String> {
-    let info = req.info;
     check_scalar(a, v)?;
     if let (Some(target), Val::Int(id)) = (a.refs, v) {
-        let Some(rec) = scoped_get(state, target, *id, req.partner) else {
-            return Err(format!("{} {id} does not exist.", a.name));
-        };
-        let tinfo = target.info();
-        if a.has(flag::ACTIVE) && rules::get(tinfo, &rec.vals, "IsInactive").is_true() {
-            return Err(format!("{} {id} is inactive.", a.name));
-        }
-        if let Some(same) = a.same
-            && rules::get(tinfo, &rec.vals, same) != rules::get(info, vals, same)
-        {
-            return Err(format!(
-                "{} {id} belongs to another {same} than this record's.",
-                a.name
-            ));
-        }
+        check_reference(state, req, vals, a, (target, *id))?;
     }
-    if let Some(unique) = a.unique {
-        let table = state.table(info.res());
-        let slot = info.slot(a.name).unwrap_or_default();
-        let parent = unique
-            .within
-            .map(|p| (info.slot(p).unwrap_or_default(), rules::get(info, vals, p)));
-        let same_value = |other: &Val| match (other, v) {
-            (Val::Str(x), Val::Str(y)) if unique.ignore_case => {
-                x.to_lowercase() == y.to_lowercase()
-            }
-            (x, y) => x == y,
-        };
-        let clash = table
-            .by_owner
-            .get(&req.partner)
-            .into_iter()
-            .flatten()
-            .filter(|&&id| id != req.id)
-            .filter_map(|id| table.rows.get(id).map(|r| (id, r)))
-            .find(|(_, r)| {
-                same_value(&r.vals[slot])
-                    && parent.as_ref().is_none_or(|(ps, pv)| &r.vals[*ps] == *pv)
-            });
-        if let Some((other, _)) = clash {
-            let within = match unique.within {
-                None => "among the partner's".to_string(),
-                Some(p) => format!("within the same {p} among its"),
-            };
-            let case = if unique.ignore_case {
-                " (ignoring case)"
-            } else {
-                ""
-            };
-            return Err(format!(
-                "{} {} is already used by {} {other}: it must be unique {within} {}{case}.",
-                a.name,
-                show(v),
-                info.key_name(),
-                info.def.name
-            ));
-        }
+    if a.unique.is_some() {
+        check_unique(state, req, vals, a, v)?;
     }
     Ok(())
+}
+
+/// A string's enumeration and value rule (e-mail, e-mail list, time zone).
+fn check_text(a: &Attr, s: &str) -> Result<(), String> {
+    if !a.one_of.is_empty() && !a.one_of.contains(&s) {
+        return Err(format!(
+            "{} must be one of {}, not \"{s}\".",
+            a.name,
+            a.one_of.join(", ")
+        ));
+    }
+    match a.rule {
+        Some(Rule::Email) if !rules::is_email(s) => {
+            Err(format!("{} \"{s}\" is not an e-mail address.", a.name))
+        }
+        Some(Rule::EmailList) => rules::email_list(s)
+            .map(|_| ())
+            .map_err(|m| format!("{} {m}.", a.name)),
+        Some(Rule::TimeZone) if !rules::is_time_zone(s) => Err(format!(
+            "{} \"{s}\" is not a Windows time zone id such as \"Eastern Standard Time\" \
+             (the accepted ids are those of the CLDR Windows zone table).",
+            a.name
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A reference: the record exists in the partner's scope, is active when
+/// the attribute asks, and shares the attribute's `same` value.
+fn check_reference(
+    state: &State,
+    req: &Request,
+    vals: &[Val],
+    a: &Attr,
+    (target, id): (Res, i64),
+) -> Result<(), String> {
+    let Some(rec) = scoped_get(state, target, id, req.partner) else {
+        return Err(format!("{} {id} does not exist.", a.name));
+    };
+    let tinfo = target.info();
+    if a.has(flag::ACTIVE) && rules::get(tinfo, &rec.vals, "IsInactive").is_true() {
+        return Err(format!("{} {id} is inactive.", a.name));
+    }
+    if let Some(same) = a.same
+        && rules::get(tinfo, &rec.vals, same) != rules::get(req.info, vals, same)
+    {
+        return Err(format!(
+            "{} {id} belongs to another {same} than this record's.",
+            a.name
+        ));
+    }
+    Ok(())
+}
+
+/// Uniqueness among the partner's records (within a parent, ignoring case
+/// when the attribute says so).
+fn check_unique(
+    state: &State,
+    req: &Request,
+    vals: &[Val],
+    a: &Attr,
+    v: &Val,
+) -> Result<(), String> {
+    let Some(unique) = a.unique else {
+        return Ok(());
+    };
+    let info = req.info;
+    let table = state.table(info.res());
+    let slot = info.slot(a.name).unwrap_or_default();
+    let parent = unique
+        .within
+        .map(|p| (info.slot(p).unwrap_or_default(), rules::get(info, vals, p)));
+    let same_value = |other: &Val| match (other, v) {
+        (Val::Str(x), Val::Str(y)) if unique.ignore_case => x.to_lowercase() == y.to_lowercase(),
+        (x, y) => x == y,
+    };
+    let clash = table
+        .by_owner
+        .get(&req.partner)
+        .into_iter()
+        .flatten()
+        .filter(|&&id| id != req.id)
+        .filter_map(|id| table.rows.get(id).map(|r| (id, r)))
+        .find(|(_, r)| {
+            same_value(&r.vals[slot]) && parent.as_ref().is_none_or(|(ps, pv)| &r.vals[*ps] == *pv)
+        });
+    let Some((other, _)) = clash else {
+        return Ok(());
+    };
+    let within = match unique.within {
+        None => "among the partner's".to_string(),
+        Some(p) => format!("within the same {p} among its"),
+    };
+    let case = if unique.ignore_case {
+        " (ignoring case)"
+    } else {
+        ""
+    };
+    Err(format!(
+        "{} {} is already used by {} {other}: it must be unique {within} {}{case}.",
+        a.name,
+        show(v),
+        info.key_name(),
+        info.def.name
+    ))
 }
 
 fn show(v: &Val) -> String {

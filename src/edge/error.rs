@@ -4,6 +4,8 @@
 
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
+use crate::domain::engine::EngineError;
+
 /// A refusal: status, one sentence per problem, and any headers it needs.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -87,5 +89,20 @@ impl ApiError {
             return raw.clone();
         }
         serde_json::to_vec(&serde_json::json!({ "errors": self.errors })).unwrap_or_default()
+    }
+}
+
+/// The one mapping of the engine's refusals to statuses, for /api/ and the
+/// control API alike.
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::NotFound(_) => ApiError::not_found(e.to_string()),
+            EngineError::Invalid(errors) => {
+                ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors)
+            }
+            EngineError::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, m),
+            EngineError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+        }
     }
 }

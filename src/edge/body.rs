@@ -1,5 +1,6 @@
-//! Request bodies: the forgery check on the content type, size-limited
-//! reading (413), and JSON parsing with line and column (400).
+//! Bodies: the one response [`Body`] type; for requests, the forgery check
+//! on the content type, size-limited reading (413), and JSON parsing with
+//! line and column (400).
 
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+
+/// The body type of every response.
+pub type Body = http_body_util::Full<Bytes>;
 
 /// POST and PUT must send `Content-Type: application/json` (parameters such
 /// as `; charset=utf-8` are fine; the media type ignores case).

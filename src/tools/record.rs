@@ -1,6 +1,6 @@
 //! `record`: crawl a live CleverFox API into a fixtures directory the sandbox
 //! loads as is (API.md section 9). Every collection is read page by page
-//! (`PageSize` 500, until a short page) and written in ascending id order,
+//! (`PageSize` [`MAX_PAGE_SIZE`], until a short page) and written in ascending id order,
 //! embedded objects and child arrays dropped, with a newly generated sandbox
 //! key in apikeys.json (never the upstream key). Pages are spooled to disk,
 //! so memory stays bounded by a page whatever the account's size. The result
@@ -16,13 +16,14 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::api::build::RecordBuilder;
-use crate::api::render::write_stored;
-use crate::api::rules::new_api_key;
-use crate::api::schema::{Redact, Res, ResourceInfo};
-use crate::api::validate::json_value;
+use crate::domain::build::RecordBuilder;
+use crate::domain::engine::MAX_PAGE_SIZE;
+use crate::domain::render::write_stored;
+use crate::domain::rules::new_api_key;
+use crate::domain::schema::{Redact, Res, ResourceInfo};
+use crate::domain::validate::json_value;
+use crate::domain::value::ArcStr;
 use crate::store::fixtures;
-use crate::store::value::ArcStr;
 
 /// What to record.
 #[derive(Clone, Debug)]
@@ -166,72 +167,121 @@ async fn record_into(
     client: &reqwest::Client,
     dir: &Path,
 ) -> Result<Counts, RecordError> {
-    let base = opts.upstream.trim_end_matches('/');
     let redactor = opts.redact.then(Redactor::new);
     let mut counts = Vec::new();
     let mut partner = None;
     let mut dropped = 0u64;
     for res in Res::ALL {
-        let info = res.info();
-        let path = dir.join(format!("{}.json", res.name()));
-        let spool_path = dir.join(format!(".{}.spool", res.name()));
-        let mut spool = File::options()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&spool_path)
-            .map_err(output(&spool_path))?;
-        // (offset, length) of each page's records, in the order received
-        let mut pages: Vec<(u64, u64)> = Vec::new();
-        let mut count = 0u64;
-        let mut last_first_id = None;
-        for page_no in 1u64.. {
-            let url = format!("{base}/{}?PageNo={page_no}&PageSize=500", res.name());
-            let body = fetch(client, &url, &opts.api_key).await?;
-            let (records, page_size) = page(&body, &url, info)?;
-            let first = records
-                .first()
-                .and_then(|r| r.get(info.key_name()))
-                .and_then(Value::as_i64);
-            if first.is_some() && first == last_first_id {
-                return Err(RecordError::NotTheApi(format!(
-                    "{url} answered the same page again: paging is ignored"
-                )));
-            }
-            last_first_id = first;
-            let start = spool.stream_position().map_err(output(&spool_path))?;
-            // a page comes in descending id order: spool it ascending
-            for rec in records.iter().rev() {
-                let (line, unknown) = fixture_record(info, rec, redactor.as_ref(), &url)?;
-                dropped += unknown;
-                spool.write_all(&line).map_err(output(&spool_path))?;
-                spool.write_all(b"\n").map_err(output(&spool_path))?;
-            }
-            let end = spool.stream_position().map_err(output(&spool_path))?;
-            pages.push((start, end - start));
-            count += records.len() as u64;
-            if res == Res::Partners
-                && let Some(id) = first
-            {
-                partner = Some(id);
-            }
-            report(opts.progress, res.name(), count, page_no, false);
-            if (records.len() as u64) < page_size {
-                break;
-            }
+        let got = record_collection(opts, client, dir, res, redactor.as_ref()).await?;
+        dropped += got.dropped;
+        if res == Res::Partners {
+            partner = got.first_id;
         }
-        report(opts.progress, res.name(), count, pages.len() as u64, true);
-        write_collection(&mut spool, &pages, &path)?;
-        drop(spool);
-        std::fs::remove_file(&spool_path).map_err(output(&spool_path))?;
-        counts.push((res.name(), count));
+        counts.push((res.name(), got.count));
     }
     if dropped > 0 && opts.progress != Progress::Quiet {
         eprintln!("note: {dropped} attribute values the sandbox does not know were left out");
     }
     let partner = partner
         .ok_or_else(|| RecordError::NotTheApi("partners listed no partner for the key".into()))?;
+    write_keys(dir, partner)?;
+    let dir_owned = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || fixtures::load(&dir_owned, 0).map(|_| ()))
+        .await
+        .map_err(|e| RecordError::Setup(e.to_string()))?
+        .map_err(RecordError::Problems)?;
+    Ok(counts)
+}
+
+/// What recording one collection gave.
+struct Recorded {
+    count: u64,
+    /// Attribute values left out because the sandbox does not know them.
+    dropped: u64,
+    /// The id of the first record of the last page (for partners: the key's partner).
+    first_id: Option<i64>,
+}
+
+/// Reads one collection page by page into a spool, then writes its file in
+/// ascending id order.
+async fn record_collection(
+    opts: &RecordOptions,
+    client: &reqwest::Client,
+    dir: &Path,
+    res: Res,
+    redactor: Option<&Redactor>,
+) -> Result<Recorded, RecordError> {
+    let base = opts.upstream.trim_end_matches('/');
+    let info = res.info();
+    let path = dir.join(format!("{}.json", res.name()));
+    let spool_path = dir.join(format!(".{}.spool", res.name()));
+    let mut spool = File::options()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&spool_path)
+        .map_err(output(&spool_path))?;
+    // (offset, length) of each page's records, in the order received
+    let mut pages: Vec<(u64, u64)> = Vec::new();
+    let mut got = Recorded {
+        count: 0,
+        dropped: 0,
+        first_id: None,
+    };
+    let mut last_first_id = None;
+    for page_no in 1u64.. {
+        let url = format!(
+            "{base}/{}?PageNo={page_no}&PageSize={MAX_PAGE_SIZE}",
+            res.name()
+        );
+        let body = fetch(client, &url, &opts.api_key).await?;
+        let (records, page_size) = page(&body, &url, info)?;
+        let first = records
+            .first()
+            .and_then(|r| r.get(info.key_name()))
+            .and_then(Value::as_i64);
+        if first.is_some() && first == last_first_id {
+            return Err(RecordError::NotTheApi(format!(
+                "{url} answered the same page again: paging is ignored"
+            )));
+        }
+        last_first_id = first;
+        let start = spool.stream_position().map_err(output(&spool_path))?;
+        // a page comes in descending id order: spool it ascending
+        for rec in records.iter().rev() {
+            let (line, unknown) = fixture_record(info, rec, redactor, &url)?;
+            got.dropped += unknown;
+            spool.write_all(&line).map_err(output(&spool_path))?;
+            spool.write_all(b"\n").map_err(output(&spool_path))?;
+        }
+        let end = spool.stream_position().map_err(output(&spool_path))?;
+        pages.push((start, end - start));
+        got.count += records.len() as u64;
+        if first.is_some() {
+            got.first_id = first;
+        }
+        report(opts.progress, res.name(), got.count, page_no, false);
+        if (records.len() as u64) < page_size {
+            break;
+        }
+    }
+    report(
+        opts.progress,
+        res.name(),
+        got.count,
+        pages.len() as u64,
+        true,
+    );
+    write_collection(&mut spool, &pages, &path)?;
+    drop(spool);
+    std::fs::remove_file(&spool_path).map_err(output(&spool_path))?;
+    Ok(got)
+}
+
+/// apikeys.json: a new partner key for the recorded partner and an admin
+/// key (never the upstream key).
+fn write_keys(dir: &Path, partner: i64) -> Result<(), RecordError> {
     let keys = serde_json::json!([
         { "ApiKey": format!("rec-{}", new_api_key()), "PartnerId": partner, "PartnerPlan": true },
         { "ApiKey": format!("rec-admin-{}", new_api_key()), "Admin": true },
@@ -242,12 +292,7 @@ async fn record_into(
         serde_json::to_string_pretty(&keys).unwrap_or_default() + "\n",
     )
     .map_err(output(&keys_path))?;
-    let dir_owned = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || fixtures::load(&dir_owned, 0).map(|_| ()))
-        .await
-        .map_err(|e| RecordError::Setup(e.to_string()))?
-        .map_err(RecordError::Problems)?;
-    Ok(counts)
+    Ok(())
 }
 
 fn report(progress: Progress, name: &str, count: u64, pages: u64, done: bool) {

@@ -3,9 +3,11 @@
 //! by engine type, values generated on create, and values computed when a
 //! record is read. Each is a small function over one record.
 
+use super::mail::Mail;
 use super::schema::{Res, ResourceInfo};
-use crate::store::value::ArcStr;
-use crate::store::{Mail, State, Val};
+use super::state::State;
+use super::value::Val;
+use crate::domain::value::ArcStr;
 
 /// What a cross-attribute check sees: the record as it would be stored.
 pub struct CheckCtx<'a> {
@@ -331,7 +333,7 @@ pub fn new_company_user(ctx: &mut CreateCtx) {
 
 /// One calendar month after `ms` (the day clamped to the month's length).
 pub fn add_month(ms: i64) -> i64 {
-    use crate::store::value::{format_timestamp, parse_timestamp};
+    use crate::domain::value::{format_timestamp, parse_timestamp};
     let s = format_timestamp(ms);
     let (y, m, d): (i64, i64, i64) = (
         s[0..4].parse().unwrap_or(1970),
@@ -417,7 +419,7 @@ pub fn device_agent_url(info: &ResourceInfo, vals: &[Val], ctx: &ViewCtx) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::value::{format_timestamp, parse_timestamp};
+    use crate::domain::value::{format_timestamp, parse_timestamp};
 
     #[test]
     fn email_addresses_and_lists() {

@@ -1,0 +1,17 @@
+//! The CleverFox domain: pure and synchronous, it knows neither HTTP nor the
+//! store's locks, files or tasks.
+
+pub mod build; // the checked record builder: a record filled by attribute name
+pub mod control; // the /_sandbox/ endpoint table
+pub mod engine; // list, read, create, update, delete within a partner's scope
+pub mod faults; // fault rules as sandbox.json and the control API state them
+pub mod mail; // an e-mail the real service would have sent
+pub mod render; // records to JSON with embedding and envelopes
+pub mod resources; // the fourteen resource tables
+pub mod rules; // the named rules the tables point to
+pub mod schema; // the vocabulary of the resource tables
+pub mod simulate; // simulated job runs
+pub mod snapshot; // the whole state as a bundle
+pub mod state; // State, Table, Record, API keys
+pub mod validate; // JSON values to stored values, and request rules
+pub mod value; // stored values and the timestamp format

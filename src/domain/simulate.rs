@@ -1,0 +1,472 @@
+//! Simulated job runs (API.md section 8, `POST /_sandbox/jobs/{JobId}/run`):
+//! what the agent on a device would report after running a backup job. A run
+//! appends a Log (the job's schedule and the device's notification settings
+//! copied), one Log Item per Job Item, the Job Completed/Failed/Missed event,
+//! sets the job's LastRanOn, and sends the notification the device asks for.
+
+use super::engine::{EngineError, WriteCtx, append_event};
+use super::mail::Mail;
+use super::render;
+use super::rules::{get, time_zones};
+use super::schema::Res;
+use super::state::State;
+use super::value::Val;
+use crate::domain::value::{ArcStr, format_timestamp};
+
+/// The outcome of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Failed,
+    Missed,
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Option<Outcome> {
+        match s {
+            "Completed" => Some(Outcome::Completed),
+            "Failed" => Some(Outcome::Failed),
+            "Missed" => Some(Outcome::Missed),
+            _ => None,
+        }
+    }
+
+    /// As `Log.JobStatus` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Completed => "Completed",
+            Outcome::Failed => "Failed",
+            Outcome::Missed => "Missed",
+        }
+    }
+
+    /// The event type id of a run with this outcome.
+    pub fn event(self) -> i64 {
+        match self {
+            Outcome::Completed => 81,
+            Outcome::Failed => 82,
+            Outcome::Missed => 83,
+        }
+    }
+}
+
+/// The device's wall-clock time at `utc_ms`, by its Windows time zone id
+/// (daylight saving included); UTC for a zone the table does not know.
+pub fn local_time(utc_ms: i64, windows_zone: &str) -> i64 {
+    let offset_s = time_zones()
+        .find(|(w, _)| *w == windows_zone)
+        .and_then(|(_, iana)| jiff::tz::TimeZone::get(iana).ok())
+        .zip(jiff::Timestamp::from_millisecond(utc_ms).ok())
+        .map_or(0, |(tz, ts)| tz.to_offset(ts).seconds());
+    utc_ms + i64::from(offset_s) * 1000
+}
+
+fn text(v: &Val) -> Option<String> {
+    match v {
+        Val::Str(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn str_val(s: impl AsRef<str>) -> Val {
+    Val::Str(ArcStr::from(s.as_ref()))
+}
+
+/// A deterministic pseudo-random number from a seed (sizes that look real
+/// without a random source).
+fn spread(seed: i64, lo: i64, hi: i64) -> i64 {
+    let mut x = seed as u64 ^ 0x9E37_79B9_7F4A_7C15;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    lo + (x % (hi - lo + 1) as u64) as i64
+}
+
+/// What a run produced: the Log (as `/api/logs/{id}` renders it) and the
+/// notification e-mail, if the device asks for one.
+pub struct Run {
+    pub log_id: i64,
+    pub body: Vec<u8>,
+    pub mails: Vec<Mail>,
+}
+
+/// What a run works from: the job and the device it runs on, and when.
+struct Facts {
+    job_id: i64,
+    job: Box<[Val]>,
+    device_id: i64,
+    device: Box<[Val]>,
+    /// The device's CompanyId.
+    company: Val,
+    /// The device's SubscriptionId and that subscription's PlanId.
+    subscription: Val,
+    plan: Val,
+    outcome: Outcome,
+    /// The given ErrorMessages, or the outcome's usual ones.
+    messages: Option<String>,
+    /// Sandbox-clock time, UTC.
+    now: i64,
+    /// The device's local time now: when the run started.
+    started: i64,
+    /// Whether the device asks for a notification of this outcome.
+    notified: bool,
+    /// The id the new Log gets.
+    log_id: i64,
+}
+
+impl Facts {
+    fn job(&self, name: &str) -> &Val {
+        get(Res::Jobs.info(), &self.job, name)
+    }
+
+    fn device(&self, name: &str) -> Val {
+        get(Res::Devices.info(), &self.device, name).clone()
+    }
+}
+
+/// Simulates one run of a job.
+pub fn run_job(
+    state: &mut State,
+    ctx: &WriteCtx,
+    job_id: i64,
+    outcome: Outcome,
+    error_messages: Option<String>,
+) -> Result<Run, EngineError> {
+    let f = facts(state, ctx.now_ms, job_id, outcome, error_messages)?;
+    write_log(state, &f);
+    write_log_items(state, &f);
+    record_run(state, &f);
+    let mails = notification(&f).into_iter().collect();
+    let log_id = f.log_id;
+    let rec = state
+        .get(Res::Logs, log_id)
+        .ok_or_else(|| EngineError::NotFound(format!("LogId {log_id}")))?;
+    Ok(Run {
+        log_id,
+        body: render::element_envelope(state, &ctx.view, Res::Logs.info(), rec),
+        mails,
+    })
+}
+
+/// Looks up the job and its device; 404 without the job, 409 without the device.
+fn facts(
+    state: &State,
+    now: i64,
+    job_id: i64,
+    outcome: Outcome,
+    error_messages: Option<String>,
+) -> Result<Facts, EngineError> {
+    let (jobs, devices, subs) = (
+        Res::Jobs.info(),
+        Res::Devices.info(),
+        Res::Subscriptions.info(),
+    );
+    let job = state
+        .get(Res::Jobs, job_id)
+        .ok_or_else(|| EngineError::NotFound(format!("JobId {job_id}")))?
+        .vals
+        .clone();
+    let device_id = get(jobs, &job, "DeviceId").as_int().unwrap_or_default();
+    let device = state
+        .get(Res::Devices, device_id)
+        .ok_or_else(|| {
+            EngineError::Conflict(format!(
+                "JobId {job_id} names DeviceId {device_id}, which no longer exists."
+            ))
+        })?
+        .vals
+        .clone();
+    let dget = |n: &str| get(devices, &device, n).clone();
+    let subscription = dget("SubscriptionId");
+    let plan = subscription
+        .as_int()
+        .and_then(|s| state.get(Res::Subscriptions, s))
+        .map_or(Val::Null, |s| get(subs, &s.vals, "PlanId").clone());
+    let zone = text(&dget("TimeZoneId")).unwrap_or_default();
+    // The run happens now: every local time it writes is the sandbox clock
+    // in the device's zone (API.md section 3).
+    let started = local_time(now, &zone);
+    let messages = error_messages.or(match outcome {
+        Outcome::Completed => None,
+        Outcome::Failed => {
+            Some("The backup failed: the upload to cloud storage was interrupted.".into())
+        }
+        Outcome::Missed => Some("The job did not start within its LateAfter window.".into()),
+    });
+    let notify_flag = format!("SendNotificationOnJob{}", outcome.name());
+    let notified = dget(&notify_flag).is_true() && text(&dget("SendNotificationTo")).is_some();
+    Ok(Facts {
+        company: dget("CompanyId"),
+        job_id,
+        job,
+        device_id,
+        device,
+        subscription,
+        plan,
+        outcome,
+        messages,
+        now,
+        started,
+        notified,
+        log_id: state.table(Res::Logs).next_id.max(1),
+    })
+}
+
+/// The Log of the run: the job's schedule and the device's notification
+/// settings copied.
+fn write_log(state: &mut State, f: &Facts) {
+    let (job_id, device_id) = (f.job_id, f.device_id);
+    let completed = (f.outcome != Outcome::Missed).then_some(f.started);
+    let logs = Res::Logs.info();
+    let mut log = vec![Val::Null; logs.slots.len()];
+    let mut set = |name: &str, v: Val| {
+        if let Some(s) = logs.slot(name) {
+            log[s] = v;
+        }
+    };
+    set("LogId", Val::Int(f.log_id));
+    set("CompanyId", f.company.clone());
+    set("DeviceId", Val::Int(device_id));
+    set("TimeZoneId", f.device("TimeZoneId"));
+    set("SubscriptionId", f.subscription.clone());
+    set("PlanId", f.plan.clone());
+    set("JobId", Val::Int(job_id));
+    for a in [
+        "Name",
+        "Frequency",
+        "NextRunOn",
+        "LateAfter",
+        "ExpireOn",
+        "LocalKeepLast",
+    ] {
+        set(a, f.job(a).clone());
+    }
+    set(
+        "ArchiveFolder",
+        str_val(format!(
+            "C:\\ProgramData\\CleverFox Backup\\Archive\\{job_id}"
+        )),
+    );
+    set(
+        "UploadFolder",
+        str_val(format!(
+            "{}/{device_id}/{job_id}",
+            f.company.as_int().unwrap_or_default()
+        )),
+    );
+    set("JobStartedOn", str_val(format_timestamp(f.started)));
+    set("JobCompletedOn", completed.map_or(Val::Null, Val::Time));
+    set("JobStatus", str_val(f.outcome.name()));
+    set(
+        "ErrorMessages",
+        f.messages.as_deref().map_or(Val::Null, str_val),
+    );
+    for a in [
+        "SendNotificationTo",
+        "SendNotificationBcc",
+        "SendNotificationCc",
+        "SendNotificationOnJobCompleted",
+        "SendNotificationOnJobFailed",
+        "SendNotificationOnJobMissed",
+    ] {
+        set(a, f.device(a));
+    }
+    if f.notified {
+        set(
+            &format!("NotificationJob{}ProcessedOn", f.outcome.name()),
+            Val::Time(f.now),
+        );
+    }
+    set("AddedOn", Val::Time(f.now));
+    state.insert(Res::Logs, f.log_id, log.into_boxed_slice());
+}
+
+/// One Log Item per Job Item of the job.
+fn write_log_items(state: &mut State, f: &Facts) {
+    let item_ids = state
+        .table(Res::JobItems)
+        .by_parent
+        .get(&f.job_id)
+        .cloned()
+        .unwrap_or_default();
+    let stamp: String = format_timestamp(f.started)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    for item_id in item_ids {
+        let Some(item) = state.get(Res::JobItems, item_id).map(|r| r.vals.clone()) else {
+            continue;
+        };
+        let li_id = state.table(Res::LogItems).next_id.max(1);
+        let vals = log_item(state, f, &stamp, (item_id, &item), li_id);
+        state.insert(Res::LogItems, li_id, vals.into_boxed_slice());
+    }
+}
+
+/// The Log Item `li_id` of the job item `item_id` (its values `item`);
+/// `stamp` is the start time in digits, for the backup file names.
+fn log_item(
+    state: &State,
+    f: &Facts,
+    stamp: &str,
+    (item_id, item): (i64, &[Val]),
+    li_id: i64,
+) -> Vec<Val> {
+    let (job_id, outcome) = (f.job_id, f.outcome);
+    let iget = |n: &str| get(Res::JobItems.info(), item, n).clone();
+    let engine = iget("BackupTypeId")
+        .as_int()
+        .and_then(|b| state.get(Res::BackupTypes, b))
+        .map_or(Val::Null, |b| {
+            get(Res::BackupTypes.info(), &b.vals, "EngineId").clone()
+        });
+    let sql = matches!(&engine, Val::Str(e) if e.eq_ignore_ascii_case("MSSQL"));
+    let li = Res::LogItems.info();
+    let mut vals = vec![Val::Null; li.slots.len()];
+    let mut set = |name: &str, v: Val| {
+        if let Some(s) = li.slot(name) {
+            vals[s] = v;
+        }
+    };
+    set("LogItemId", Val::Int(li_id));
+    set("LogId", Val::Int(f.log_id));
+    set("JobItemId", Val::Int(item_id));
+    set("EngineId", engine.clone());
+    for a in [
+        "Name",
+        "BaseFolder",
+        "IncludeSubFolders",
+        "SearchPatterns",
+        "ExcludeFolders",
+        "ExcludePatterns",
+        "NoCompressExtensions",
+        "ServerName",
+        "DatabaseName",
+        "Port",
+        "AuthenticationMode",
+        "OptionCompress",
+        "OptionCopyOnly",
+        "OptionLogOnly",
+    ] {
+        set(a, iget(a));
+    }
+    if outcome != Outcome::Missed {
+        set(
+            "BackupFolder",
+            str_val(format!(
+                "C:\\ProgramData\\CleverFox Backup\\Backups\\{job_id}"
+            )),
+        );
+        if sql {
+            set("ServerVersion", str_val("16.0.4125.3"));
+            set("ServerEdition", str_val("Standard Edition (64-bit)"));
+        }
+    }
+    if outcome == Outcome::Completed {
+        let ext = if sql { "bak" } else { "zip" };
+        set(
+            "BackupFileName",
+            str_val(format!("{job_id}_{stamp}_{item_id}.{ext}")),
+        );
+        set(
+            "BackupFileSize",
+            Val::Int(spread(li_id, 100_000, 2_000_000_000)),
+        );
+        if !sql {
+            set(
+                "BackupListName",
+                str_val(format!("{job_id}_{stamp}_{item_id}.lst")),
+            );
+            set(
+                "BackupListSize",
+                Val::Int(spread(li_id + 1, 1_000, 10_000_000)),
+            );
+            set("BackupListCount", Val::Int(spread(li_id + 2, 1, 200_000)));
+        }
+    }
+    set("AddedOn", Val::Time(f.now));
+    vals
+}
+
+/// The run's event, the job's LastRanOn, and the change count.
+fn record_run(state: &mut State, f: &Facts) {
+    let mut names = vec![
+        ("JobId", f.job_id),
+        ("DeviceId", f.device_id),
+        ("LogId", f.log_id),
+    ];
+    if let Some(c) = f.company.as_int() {
+        names.push(("CompanyId", c));
+    }
+    append_event(state, f.outcome.event(), &names, f.now);
+    if let Some(s) = Res::Jobs.info().slot("LastRanOn")
+        && let Some(rec) = state.tables[Res::Jobs.index()].rows.get_mut(&f.job_id)
+    {
+        let mut vals = rec.vals.to_vec();
+        vals[s] = Val::Time(f.started);
+        rec.vals = vals.into_boxed_slice();
+    }
+    state.changes += 1;
+}
+
+/// The notification e-mail, if the device asks for one.
+fn notification(f: &Facts) -> Option<Mail> {
+    if !f.notified {
+        return None;
+    }
+    let job_name = text(f.job("Name")).unwrap_or_default();
+    let device_name = text(&f.device("Name")).unwrap_or_default();
+    let verb = f.outcome.name().to_lowercase();
+    Some(Mail {
+        id: 0,
+        time_ms: f.now,
+        to: text(&f.device("SendNotificationTo")).unwrap_or_default(),
+        cc: text(&f.device("SendNotificationCc")),
+        bcc: text(&f.device("SendNotificationBcc")),
+        subject: format!("CleverFox Backup: job \"{job_name}\" on {device_name} {verb}"),
+        body: format!(
+            "The backup job \"{job_name}\" on {device_name} {verb}.\r\n\r\nStarted: {}\r\nStatus: {}\r\n{}",
+            format_timestamp(f.started),
+            f.outcome.name(),
+            f.messages
+                .as_ref()
+                .map(|m| format!("Messages: {m}\r\n"))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::value::parse_timestamp;
+
+    #[test]
+    fn local_time_follows_the_zone_and_daylight_saving() {
+        let t = |s| parse_timestamp(s).unwrap();
+        // New York: UTC-5 in winter, UTC-4 in summer
+        assert_eq!(
+            format_timestamp(local_time(
+                t("2026-01-15T12:00:00"),
+                "Eastern Standard Time"
+            )),
+            "2026-01-15T07:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(local_time(
+                t("2026-07-15T12:00:00"),
+                "Eastern Standard Time"
+            )),
+            "2026-07-15T08:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(local_time(
+                t("2026-07-15T12:00:00"),
+                "W. Europe Standard Time"
+            )),
+            "2026-07-15T14:00:00.000"
+        );
+        assert_eq!(local_time(5, "No Such Zone"), 5);
+    }
+}

@@ -1,0 +1,228 @@
+//! The `/api/` handlers: a routed, authenticated request to the engine and
+//! back, with the query-parameter rules of API.md section 1 (paging, and a
+//! warning for every parameter the CleverFox API does not read).
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+
+use super::app::{App, Reply};
+use super::body;
+use super::error::ApiError;
+use super::route::{self, Route};
+use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::domain::schema::Res;
+
+/// What serving an /api/ request gave: the answer, and the body it read
+/// (for the journal), whether the answer is a success or a refusal.
+pub struct Served {
+    pub result: Result<Reply, ApiError>,
+    pub request_body: Option<Bytes>,
+}
+
+impl From<Result<Reply, ApiError>> for Served {
+    fn from(result: Result<Reply, ApiError>) -> Served {
+        Served {
+            result,
+            request_body: None,
+        }
+    }
+}
+
+/// Serves a request under `/api/` for an authenticated partner.
+pub async fn handle<B>(app: &App, req: Request<B>, partner: i64) -> Served
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let route = match route::route(req.method(), req.uri().path()) {
+        Ok(route) => route,
+        Err(e) => return Err(e).into(),
+    };
+    let params = query_params(req.uri().query());
+    let mut warnings = Vec::new();
+    let result = match route {
+        Route::List(res) => list(app, res, partner, &params, &mut warnings),
+        Route::Read(res, id) => {
+            ignore_params(&params, &mut warnings);
+            app.store
+                .read(|s| engine::read(s, &app.view(), res, id, partner))
+                .map_err(ApiError::from)
+                .map(Reply::ok)
+        }
+        Route::Delete(res, id) => {
+            ignore_params(&params, &mut warnings);
+            let ctx = app.write_ctx(true);
+            app.store
+                .write(|s| engine::delete(s, &ctx, res, id, partner))
+                .map_err(ApiError::from)
+                .map(|w| Reply::ok(w.body))
+        }
+        Route::Create(res) | Route::Update(res, _) => {
+            return write(app, req, route, res, partner, params).await;
+        }
+    };
+    result.map(|reply| Reply { warnings, ..reply }).into()
+}
+
+fn list(
+    app: &App,
+    res: Res,
+    partner: i64,
+    params: &[(String, String)],
+    warnings: &mut Vec<String>,
+) -> Result<Reply, ApiError> {
+    let (page_no, page_size) = paging(params, warnings)?;
+    let view = app.view();
+    let body = app
+        .store
+        .read(|s| engine::list(s, &view, res, partner, page_no, page_size));
+    Ok(Reply::ok(body))
+}
+
+/// POST and PUT: the path's record (for PUT), the content type, the body,
+/// then the engine; the outbox gets the mails the write sent.
+async fn write<B>(
+    app: &App,
+    req: Request<B>,
+    route: Route,
+    res: Res,
+    partner: i64,
+    params: Vec<(String, String)>,
+) -> Served
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let mut warnings = Vec::new();
+    if let Route::Update(_, id) = route {
+        // the path's record before the content type (order of checks)
+        let found = app
+            .store
+            .read(|s| engine::find(s, res, id, partner).map(|_| ()));
+        if let Err(e) = found {
+            return Err(ApiError::from(e)).into();
+        }
+    }
+    if let Err(e) = body::check_content_type(req.headers()) {
+        return Err(e).into();
+    }
+    body_params(&params, &mut warnings);
+    let (parts, incoming) = req.into_parts();
+    let read = body::read_limited(
+        &parts.headers,
+        incoming,
+        app.settings.max_body,
+        app.settings.body_read_timeout,
+    )
+    .await;
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(e).into(),
+    };
+    let result = store_body(app, route, res, partner, &bytes).map(|w| {
+        warnings.extend(w.warnings);
+        let reply = match route {
+            Route::Create(_) => Reply::created(w.body, &location(&parts, res, w.id)),
+            _ => Reply::ok(w.body),
+        };
+        Reply { warnings, ..reply }
+    });
+    Served {
+        result,
+        request_body: Some(bytes),
+    }
+}
+
+/// Parses the body and hands it to the engine; the outbox gets the mails.
+fn store_body(
+    app: &App,
+    route: Route,
+    res: Res,
+    partner: i64,
+    bytes: &[u8],
+) -> Result<engine::Written, ApiError> {
+    let input = body::parse_object(bytes)?;
+    let ctx = app.write_ctx(true);
+    let mut w = app.store.write(|s| match route {
+        Route::Update(_, id) => engine::update(s, &ctx, res, id, partner, &input),
+        _ => engine::create(s, &ctx, res, partner, &input),
+    })?;
+    app.store.outbox().push(std::mem::take(&mut w.mails));
+    Ok(w)
+}
+
+/// The new record's URL: on the host the request named, else its path.
+fn location(parts: &http::request::Parts, res: Res, id: i64) -> String {
+    let path = format!("/api/{}/{}", res.name(), id);
+    route::host(&parts.headers, &parts.uri).map_or(path.clone(), |h| format!("https://{h}{path}"))
+}
+
+/// Query parameters are never read as attributes on POST and PUT.
+fn body_params(params: &[(String, String)], warnings: &mut Vec<String>) {
+    for (k, _) in params {
+        warnings.push(format!(
+            "Query parameter '{k}' was ignored: POST and PUT read attributes from the JSON body only."
+        ));
+    }
+}
+
+/// Query parameters, percent-decoded, in order.
+fn query_params(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn ignore_params(params: &[(String, String)], warnings: &mut Vec<String>) {
+    for (k, _) in params {
+        warnings.push(format!(
+            "Query parameter '{k}' was ignored: the CleverFox API has no filters or options here."
+        ));
+    }
+}
+
+/// `PageNo` and `PageSize`, matched case-insensitively; other parameters
+/// are ignored with a warning.
+fn paging(params: &[(String, String)], warnings: &mut Vec<String>) -> Result<(u64, u64), ApiError> {
+    let (mut page_no, mut page_size) = (1, DEFAULT_PAGE_SIZE);
+    let mut errors = Vec::new();
+    for (k, v) in params {
+        let target = if k.eq_ignore_ascii_case("PageNo") {
+            &mut page_no
+        } else if k.eq_ignore_ascii_case("PageSize") {
+            &mut page_size
+        } else {
+            warnings.push(format!(
+                "Query parameter '{k}' was ignored: the CleverFox API has no filters; a List returns every record in scope, page by page."
+            ));
+            continue;
+        };
+        match whole_number(v) {
+            Some(n) if n >= 1 => *target = n,
+            _ => errors.push(format!(
+                "{} must be a whole number of at least 1, not '{v}'.",
+                if k.eq_ignore_ascii_case("PageNo") {
+                    "PageNo"
+                } else {
+                    "PageSize"
+                }
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
+    }
+    if page_size > MAX_PAGE_SIZE {
+        warnings.push(format!("PageSize {page_size} was served as {MAX_PAGE_SIZE}, the largest page the sandbox serves."));
+        page_size = MAX_PAGE_SIZE;
+    }
+    Ok((page_no, page_size))
+}
+
+/// A whole number in decimal digits; values too large for u64 saturate.
+fn whole_number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.parse::<u64>().unwrap_or(u64::MAX))
+}

@@ -1,0 +1,135 @@
+//! What every connection shares ([`App`]: the store, the settings, the
+//! journal, the live fault set) and what every handler answers with
+//! ([`Reply`]), with the contexts the engine is called with.
+
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http::{HeaderName, HeaderValue, StatusCode};
+
+use super::faults::Faults;
+use super::journal::Journal;
+use crate::config::Settings;
+use crate::domain::engine::WriteCtx;
+use crate::domain::rules::ViewCtx;
+use crate::store::Store;
+
+pub const JSON: &str = "application/json; charset=utf-8";
+pub const X_REQUEST_ID: &str = "x-request-id";
+pub const X_SANDBOX_WARNING: &str = "x-sandbox-warning";
+pub const X_SANDBOX_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
+
+/// The published descriptions (`/openapi.json`, `/postman.json`).
+pub struct Documents {
+    pub openapi: Vec<u8>,
+    pub postman: Vec<u8>,
+}
+
+/// Builds the [`Documents`]: given by whoever starts the server (the offline
+/// tools write them; the edge only serves them).
+pub type Describe = fn() -> Documents;
+
+/// What every connection shares.
+pub struct App {
+    pub store: Store,
+    pub settings: Settings,
+    /// The last `--journal` requests to /api/.
+    pub journal: Journal,
+    /// The active fault rules.
+    pub faults: Faults,
+    /// Builds the documents on first use.
+    describe: Describe,
+    /// /openapi.json and /postman.json, once built.
+    documents: OnceLock<Documents>,
+    /// The id of the next request (`X-Request-Id`).
+    next_request_id: AtomicU64,
+}
+
+impl App {
+    pub fn new(store: Store, settings: Settings, describe: Describe) -> Arc<App> {
+        Arc::new(App {
+            store,
+            journal: Journal::new(settings.journal),
+            faults: Faults::default(),
+            describe,
+            documents: OnceLock::new(),
+            settings,
+            next_request_id: AtomicU64::new(1),
+        })
+    }
+
+    /// The published descriptions, built on first use.
+    pub fn documents(&self) -> &Documents {
+        self.documents.get_or_init(self.describe)
+    }
+
+    /// A new request's `X-Request-Id`.
+    pub fn next_request_id(&self) -> u64 {
+        self.next_request_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The view every rendering uses: the sandbox clock and the agent delay.
+    pub fn view(&self) -> ViewCtx {
+        ViewCtx {
+            now_ms: self.store.clock().now_ms(),
+            agent_delay_ms: self.settings.agent_delay_ms,
+        }
+    }
+
+    /// The context of a write: now, and whether `--strict` refuses unknown
+    /// attributes (`strict`: false for the control API's simulations).
+    pub fn write_ctx(&self, strict: bool) -> WriteCtx {
+        let view = self.view();
+        WriteCtx {
+            now_ms: view.now_ms,
+            strict: strict && self.settings.strict,
+            view,
+        }
+    }
+}
+
+/// A successful answer before it becomes a response.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    /// Why an attribute or parameter was ignored or adjusted.
+    pub warnings: Vec<String>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    pub fn ok(body: Vec<u8>) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body,
+            warnings: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 201 with the created record and its `Location`.
+    pub fn created(body: Vec<u8>, location: &str) -> Reply {
+        let mut reply = Reply::ok(body);
+        reply.status = StatusCode::CREATED;
+        reply
+            .headers
+            .push((http::header::LOCATION, header_value(location)));
+        reply
+    }
+}
+
+/// A header value from free text: anything but visible ASCII becomes '?'.
+pub fn header_value(text: &str) -> HeaderValue {
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("?"))
+}

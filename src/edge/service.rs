@@ -1,0 +1,286 @@
+//! The request pipeline: request id -> fault rules (for /api/) -> the key
+//! -> the /api/ or /_sandbox/ handler -> response, then the journal (for
+//! /api/) and one access-log line. Every failure becomes a 4xx/5xx response:
+//! returning `Err` to hyper would abort the connection, which only a `close`
+//! fault rule does.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+
+use super::api::{self, Served};
+use super::app::{
+    App, JSON, X_REQUEST_ID, X_SANDBOX_FIXTURE_ERROR, X_SANDBOX_WARNING, header_value,
+};
+use super::auth::{self, Principal};
+use super::body::Body;
+use super::control;
+use super::error::ApiError;
+use super::faults::Decision;
+use super::journal;
+use super::route::{self, Area};
+use crate::domain::value::format_timestamp;
+
+/// The error that makes hyper close the connection without an answer: the
+/// only way a request "fails" (a `close` fault rule).
+#[derive(Debug)]
+pub struct CloseConnection;
+
+impl std::fmt::Display for CloseConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed by a sandbox fault rule")
+    }
+}
+
+impl std::error::Error for CloseConnection {}
+
+/// What the journal and the access log say of a request, taken as it arrives.
+struct Seen {
+    id: u64,
+    method: Method,
+    path: String,
+    query: Option<String>,
+    area: Area,
+    started: Instant,
+}
+
+impl Seen {
+    /// A journal entry for this request, without bodies.
+    fn entry(&self, app: &App, partner_id: Option<i64>, status: u16) -> journal::Entry {
+        journal::Entry {
+            id: self.id,
+            time: format_timestamp(app.store.clock().now_ms()),
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            partner_id,
+            status,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            request_body: None,
+            response_body: None,
+        }
+    }
+}
+
+/// Handles one request: faults (for /api/), then the pipeline, then the
+/// journal (for /api/) and the access log. Every problem is an error
+/// response; only a `close` fault ends the connection instead.
+pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Body>, CloseConnection>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let path = req.uri().path().to_owned();
+    let seen = Seen {
+        id: app.next_request_id(),
+        method: req.method().clone(),
+        area: route::area(&path),
+        path,
+        query: req.uri().query().map(str::to_owned),
+        started: Instant::now(),
+    };
+    let mut credentials = HeaderMap::new();
+    if let Some(v) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .filter(|_| seen.area == Area::Api)
+    {
+        credentials.insert(header::AUTHORIZATION, v.clone());
+    }
+    let (fault, key_partner) = if seen.area == Area::Api {
+        fault_for(&app, &req).await
+    } else {
+        (None, None)
+    };
+    let dispatched = match fault {
+        Some(Fault::Close) => {
+            app.journal.push(seen.entry(&app, key_partner, 0));
+            tracing::info!(target: "cleverfox_sandbox::access", request_id = seen.id, method = %seen.method,
+                path = %seen.path, status = 0, "request: connection closed by a fault rule");
+            return Err(CloseConnection);
+        }
+        Some(Fault::Respond(e)) => Dispatched::refused(e),
+        None => dispatch(&app, req).await,
+    };
+    let partner = dispatched
+        .principal
+        .and_then(Principal::partner_id)
+        .or(key_partner)
+        .or_else(|| {
+            // refused by authentication: the journal still names a known key's partner
+            (seen.area == Area::Api && dispatched.principal.is_none())
+                .then(|| app.store.read(|s| auth::partner_of(s, &credentials)))
+                .flatten()
+        });
+    let response = respond(&app, &seen, partner, dispatched.served);
+    tracing::info!(
+        target: "cleverfox_sandbox::access",
+        request_id = seen.id,
+        method = %seen.method,
+        path = %seen.path,
+        status = response.status().as_u16(),
+        duration_ms = seen.started.elapsed().as_secs_f64() * 1000.0,
+        partner,
+        "request"
+    );
+    Ok(response)
+}
+
+/// The answer as a response with its headers; the journal entry of an
+/// /api/ request.
+fn respond(app: &App, seen: &Seen, partner: Option<i64>, served: Served) -> Response<Body> {
+    let (status, body, mut headers) = match served.result {
+        Ok(reply) => {
+            let mut headers = reply.headers;
+            headers.extend(
+                reply
+                    .warnings
+                    .iter()
+                    .map(|w| (HeaderName::from_static(X_SANDBOX_WARNING), header_value(w))),
+            );
+            (reply.status, reply.body, headers)
+        }
+        Err(e) => {
+            let body = e.body();
+            (e.status, body, e.headers)
+        }
+    };
+    headers.push((
+        HeaderName::from_static(X_REQUEST_ID),
+        HeaderValue::from(seen.id),
+    ));
+    if let Some(summary) = app.store.fixture_error_summary() {
+        headers.push((
+            HeaderName::from_static(X_SANDBOX_FIXTURE_ERROR),
+            header_value(&summary),
+        ));
+    }
+    if seen.area == Area::Api && app.journal.enabled() {
+        let mut entry = seen.entry(app, partner, status.as_u16());
+        entry.response_body = Some(journal::cut_text(&body));
+        entry.request_body = served.request_body.as_deref().and_then(journal::keep_body);
+        app.journal.push(entry);
+    }
+    let mut response = json_response(status, body);
+    for (name, value) in headers {
+        response.headers_mut().append(name, value);
+    }
+    response
+}
+
+/// What a fault rule does to a request instead of serving it.
+enum Fault {
+    Respond(ApiError),
+    Close,
+}
+
+/// Applies the fault rules to an /api/ request (after their delay); also
+/// returns the partner of the request's key, if any.
+async fn fault_for<B>(app: &App, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
+    let generation = app.store.generation();
+    if app.faults.file_generation() != generation {
+        let rules = app.store.read(|s| s.faults.clone());
+        app.faults.replace_file_rules(generation, rules);
+    }
+    if app.faults.is_empty() {
+        return (None, None); // the common case: no rule, nothing to look up
+    }
+    let partner = app.store.read(|s| auth::partner_of(s, req.headers()));
+    let decision = app
+        .faults
+        .decide(req.method().as_str(), req.uri().path(), partner);
+    let (delay, fault) = match decision {
+        Decision::Serve { delay } => (delay, None),
+        Decision::Close { delay } => (delay, Some(Fault::Close)),
+        Decision::Respond {
+            delay,
+            status,
+            body,
+            retry_after,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut e = ApiError::new(status, String::new());
+            e.raw_body = Some(serde_json::to_vec(&body).unwrap_or_default());
+            if let Some(secs) = retry_after {
+                e = e.with_header(header::RETRY_AFTER, &secs.to_string());
+            }
+            (delay, Some(Fault::Respond(e)))
+        }
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    (fault, partner)
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    r
+}
+
+/// The answer to a request, and who it was answered for.
+struct Dispatched {
+    served: Served,
+    /// Who the key authenticated, once it did.
+    principal: Option<Principal>,
+}
+
+impl Dispatched {
+    /// A document served without a key.
+    fn answered(body: Vec<u8>) -> Dispatched {
+        Dispatched {
+            served: Ok(super::app::Reply::ok(body)).into(),
+            principal: None,
+        }
+    }
+
+    fn refused(e: ApiError) -> Dispatched {
+        Dispatched {
+            served: Err(e).into(),
+            principal: None,
+        }
+    }
+}
+
+/// The published descriptions and the index at `/` without a key; else the
+/// key, then the /api/ or /_sandbox/ handler.
+async fn dispatch<B>(app: &App, req: Request<B>) -> Dispatched
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let path = req.uri().path().to_owned();
+    let area = route::area(&path);
+    if area == Area::Other && req.method() == Method::GET {
+        match path.as_str() {
+            "/openapi.json" => return Dispatched::answered(app.documents().openapi.clone()),
+            "/postman.json" => return Dispatched::answered(app.documents().postman.clone()),
+            "/" => return Dispatched::answered(route::index(req.headers(), req.uri())),
+            _ => {}
+        }
+    }
+    let who = app.store.read(|state| match area {
+        Area::Api => auth::partner(state, req.headers()),
+        Area::Sandbox => auth::admin(state, req.headers()),
+        Area::Other => auth::any(state, req.headers()),
+    });
+    let who = match who {
+        Ok(who) => who,
+        Err(e) => return Dispatched::refused(e),
+    };
+    let served = match (area, who) {
+        (Area::Api, Principal::Partner(partner)) => api::handle(app, req, partner).await,
+        (Area::Sandbox, Principal::Admin) => control::handle(app, req).await.into(),
+        _ => Err(ApiError::not_found(format!("No such resource: {path}."))).into(),
+    };
+    Dispatched {
+        served,
+        principal: Some(who),
+    }
+}
