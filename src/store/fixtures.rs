@@ -314,6 +314,7 @@ impl Loader {
                         text: &text,
                     };
                     let start = json_scan::skip_ws(&text.bytes, 0);
+                    self.check_trailing(&loc, start);
                     self.load_sandbox(&loc, start);
                 }
                 Err(p) => self.problems.push(p),

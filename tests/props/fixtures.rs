@@ -595,3 +595,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(heavy())]
+
+    /// A sandbox.json file in a fixtures directory: its valid rules load;
+    /// anything but white space after its object is a problem, placed where
+    /// that text starts, as for every other fixture file.
+    #[test]
+    fn sandbox_json_file_is_one_object(
+        rules in prop::collection::vec(rule_json(), 0..3),
+        ws in ws(),
+        trailing in prop::option::of(r"[ \n]{0,2}[^ \t\r\n]\PC{0,4}"),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("apikeys.json"), r#"[{"ApiKey": "admin", "Admin": true}]"#).unwrap();
+        let mut text = spaced(&json!({"faults": rules}), &ws);
+        let end = text.len();
+        if let Some(t) = &trailing {
+            text.extend_from_slice(t.as_bytes());
+        }
+        std::fs::write(dir.path().join("sandbox.json"), &text).unwrap();
+        let loaded = cleverfox_sandbox::store::fixtures::load(dir.path(), 0).map(|l| l.state);
+        match trailing {
+            None => {
+                let want: Vec<FaultRule> = rules.iter().map(|r| FaultRule::parse(r).unwrap()).collect();
+                prop_assert_eq!(loaded.map(|s| s.faults).ok(), Some(want));
+            }
+            Some(t) => {
+                let problems = loaded.err().unwrap_or_default();
+                prop_assert_eq!(problems.len(), 1, "{:?}", problems);
+                let at = end + t.len() - t.trim_start_matches([' ', '\n']).len();
+                prop_assert!(problems[0].file.ends_with("sandbox.json"));
+                prop_assert_eq!((problems[0].line, problems[0].column), line_col(&text, at));
+            }
+        }
+    }
+}
