@@ -6,7 +6,7 @@
 //! Cases per property: proptest's default, 256, or `PROPTEST_CASES`.
 //! Properties that load a whole fixture set per case run a tenth of that,
 //! or `1/PROPS_HEAVY_DIVISOR` ([`heavy`]). `scripts/props.sh` runs them in
-//! release with a million (and the fixture-loading ones with 2,000).
+//! release with a million (and the fixture-loading ones with 20,000).
 
 mod fixtures;
 mod http;
