@@ -29,7 +29,7 @@ pub struct Record {
 }
 
 /// One collection with its indexes.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Table {
     /// Records by primary key; ascending order is the list order reversed.
     pub rows: BTreeMap<i64, Record>,
@@ -100,7 +100,7 @@ pub struct ApiKey {
 }
 
 /// Everything the API serves, as loaded from fixtures and changed since.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct State {
     /// One table per collection, in [`Res`] order.
     pub tables: Vec<Table>,
