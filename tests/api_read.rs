@@ -11,26 +11,18 @@ use serde_json::{Value, json};
 
 type Obj = serde_json::Map<String, Value>;
 
-fn errors_of(body: &Value) -> Vec<String> {
-    let errs = body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not an error body: {body}"));
-    assert!(!errs.is_empty(), "empty errors: {body}");
-    errs.iter()
-        .map(|e| e.as_str().expect("errors are sentences").to_string())
-        .collect()
-}
-
+/// Asserts an error answer: `status`, a JSON error body and an
+/// `X-Request-Id`; its headers and sentences.
 async fn error_response(
     r: reqwest::Response,
     status: u16,
 ) -> (reqwest::header::HeaderMap, Vec<String>) {
     assert_eq!(r.status(), status, "{}", r.url());
-    let headers = r.headers().clone();
-    assert_eq!(headers["content-type"], "application/json; charset=utf-8");
-    assert!(headers.contains_key("x-request-id"));
-    let body: Value = r.json().await.unwrap();
-    (headers, errors_of(&body))
+    let r = read_response(r).await;
+    assert_eq!(r.headers["content-type"], "application/json; charset=utf-8");
+    assert!(r.headers.contains_key("x-request-id"));
+    let errors = r.errors();
+    (r.headers, errors)
 }
 
 // ------------------------------------------------------------------ authentication
@@ -462,10 +454,6 @@ const NULLED: &[(&str, &str)] = &[
     ("logitems", "Url"),
     ("logitems", "Expires"),
 ];
-
-fn key_of(coll: &str) -> &'static str {
-    COLLECTION_KEYS.iter().find(|(c, _)| *c == coll).unwrap().1
-}
 
 /// A fixture record as the API renders it: nulled attributes null, and
 /// (one level down) every Object- and Array-typed attribute null.

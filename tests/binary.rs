@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cleverfox-sandbox");
-
 /// The binary serving the default fixtures on a free port.
 struct Running {
     child: Child,

@@ -17,8 +17,6 @@ use cleverfox_sandbox::cli::Cli;
 use cleverfox_sandbox::domain::schema::{Kind, Res};
 use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cleverfox-sandbox");
-
 fn read(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }

@@ -4,36 +4,20 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use common::{Config, PARTNER1, STEP, Sandbox};
+use common::{
+    Config, PARTNER1, Run, STEP, Sandbox, default_text, path_str, run_binary, start_sandbox,
+};
 use serde_json::{Value, json};
 use tokio::time::timeout;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cleverfox-sandbox");
+/// A `check` run must end within this (it is killed past it).
+const CHECK_LIMIT: Duration = Duration::from_secs(15);
 
-/// What one run of the binary produced.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
+/// What `check` asks of a run of the binary, besides what tests/common
+/// gives.
 impl Run {
-    /// stdout and stderr together: the contract names no stream for problems.
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-
-    /// The first output line that contains `needle`.
-    fn line_with(&self, needle: &str) -> String {
-        self.all()
-            .lines()
-            .find(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no line contains {needle:?} in:\n{}", self.all()))
-            .to_string()
-    }
-
     fn assert_failed(&self) {
         assert!(
             self.code.is_some_and(|c| c != 0),
@@ -68,28 +52,12 @@ impl Run {
 
 /// Runs `cleverfox-sandbox check --fixtures PATH` (stdin closed, bounded).
 async fn check(path: &Path) -> Run {
-    let path = path.to_path_buf();
-    let job = tokio::task::spawn_blocking(move || {
-        Command::new("timeout")
-            .args(["15", BIN, "check", "--fixtures"])
-            .arg(&path)
-            .stdin(Stdio::null())
-            .output()
-    });
-    let out = timeout(STEP, job)
-        .await
-        .expect("check finishes")
-        .expect("join")
-        .expect("the binary runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn default_text(name: &str) -> String {
-    std::fs::read_to_string(common::default_fixtures().join(format!("{name}.json"))).unwrap()
+    let args = vec![
+        "check".to_string(),
+        "--fixtures".to_string(),
+        path_str(path),
+    ];
+    run_binary(args, Vec::new(), CHECK_LIMIT).await
 }
 
 fn records(name: &str) -> Vec<Value> {
@@ -154,12 +122,6 @@ fn sandbox_config(fixtures: &Path) -> Config {
         fixtures: fixtures.to_path_buf(),
         ..Config::default()
     }
-}
-
-async fn start(cfg: Config) -> Sandbox {
-    timeout(STEP, Sandbox::with(cfg))
-        .await
-        .expect("sandbox starts")
 }
 
 async fn get_json(sb: &Sandbox, key: &str, path: &str) -> Value {
@@ -458,7 +420,7 @@ async fn pasted_list_response_loads_and_embedded_objects_are_ignored() {
         "every company of the pasted response is loaded"
     );
 
-    let sb = start(sandbox_config(dir.path())).await;
+    let sb = start_sandbox(sandbox_config(dir.path())).await;
     let body = get_json(&sb, PARTNER1, "/api/companies/1").await;
     assert_eq!(body["data"]["Name"], "ABC Company, Inc.");
     assert_eq!(body["data"]["Partner"]["Name"], partner1_name);
@@ -496,7 +458,7 @@ async fn bundle_file_loads() {
     run.assert_ok();
     assert_eq!(records_loaded(&run), records_loaded(&default_run));
 
-    let sb = start(sandbox_config(&file)).await;
+    let sb = start_sandbox(sandbox_config(&file)).await;
     let body = get_json(&sb, PARTNER1, "/api/companies/1").await;
     assert_eq!(body["data"]["Name"], "ABC Company, Inc.");
     timeout(STEP, sb.stop()).await.expect("stops");
@@ -600,7 +562,7 @@ async fn history_may_name_deleted_records_and_renders_them_null() {
     run.assert_failed();
     assert!(run.all().contains("does not exist"), "{}", run.all());
 
-    let sb = start(sandbox_config(dir.path())).await;
+    let sb = start_sandbox(sandbox_config(dir.path())).await;
     let body = get_json(&sb, PARTNER1, &format!("/api/logs/{changed_id}")).await;
     assert_eq!(body["data"]["LogId"], changed_id);
     assert_eq!(body["data"]["JobId"], 9999);

@@ -16,8 +16,7 @@ use cleverfox_sandbox::config::Settings;
 use cleverfox_sandbox::edge::server::Limits;
 use common::*;
 use http::{Method, Request, StatusCode};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
@@ -28,26 +27,11 @@ use tokio_rustls::client::TlsStream;
 /// How soon an answer that needs no waiting must come.
 const PROMPT: Duration = Duration::from_secs(5);
 
-fn tls_config(sb: &Sandbox, alpn: &[u8]) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&sb.ca_pem) {
-        roots.add(cert.expect("CA PEM parses")).expect("CA added");
-    }
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::edge::tls::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = vec![alpn.to_vec()];
-    config
-}
-
 async fn tls_connect(sb: &Sandbox, alpn: &[u8]) -> TlsStream<TcpStream> {
     let tcp = bounded(TcpStream::connect(sb.addr))
         .await
         .expect("TCP connect");
-    let connector = TlsConnector::from(Arc::new(tls_config(sb, alpn)));
+    let connector = TlsConnector::from(Arc::new(sb.tls_config(&[alpn])));
     let tls = bounded(connector.connect(ServerName::try_from("localhost").unwrap(), tcp))
         .await
         .expect("TLS handshake");
@@ -651,7 +635,7 @@ async fn a_connection_with_an_open_request_keeps_its_slot() {
 
     let waiting = tokio::spawn({
         let addr = sb.addr;
-        let config = tls_config(&sb, b"h2");
+        let config = sb.tls_config(&[b"h2"]);
         async move {
             let tcp = TcpStream::connect(addr).await.unwrap();
             TlsConnector::from(Arc::new(config))

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use cleverfox_sandbox::edge::server::Limits;
 use common::*;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -47,18 +46,7 @@ fn connector(sb: &Sandbox) -> TlsConnector {
 
 /// A TLS client offering `alpn` (none when empty) that trusts only the sandbox's CA.
 fn connector_alpn(sb: &Sandbox, alpn: &[&[u8]]) -> TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&sb.ca_pem) {
-        roots.add(cert.expect("CA PEM parses")).expect("CA added");
-    }
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::edge::tls::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    TlsConnector::from(Arc::new(config))
+    TlsConnector::from(Arc::new(sb.tls_config(alpn)))
 }
 
 fn localhost() -> ServerName<'static> {

@@ -14,7 +14,6 @@ use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cleverfox-sandbox");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
@@ -277,32 +276,15 @@ async fn the_api_root_is_a_404_that_says_where_the_resources_are() {
 
 // ------------------------------------------------------------ the clock
 
-async fn clock(sb: &Sandbox, body: Option<Value>) -> Resp {
-    let client = sb.client();
-    match body {
-        None => {
-            sb.request(
-                &client,
-                Some(ADMIN),
-                Method::GET,
-                "/_sandbox/clock",
-                None,
-                None,
-            )
-            .await
-        }
-        Some(b) => {
-            sb.request(
-                &client,
-                Some(ADMIN),
-                Method::POST,
-                "/_sandbox/clock",
-                Some("application/json"),
-                Some(b.to_string()),
-            )
-            .await
-        }
-    }
+/// GET /_sandbox/clock, or POST `body` to it.
+async fn clock(t: &Client, body: Option<Value>) -> Resp {
+    let method = if body.is_some() {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    t.send(Some(ADMIN), method, "/_sandbox/clock", body.as_ref())
+        .await
 }
 
 fn real_now_ms() -> i64 {
@@ -312,22 +294,17 @@ fn real_now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmm` (UTC) in milliseconds since 1970.
-fn ms(ts: &str) -> i64 {
-    cleverfox_sandbox::domain::value::parse_utc_timestamp(ts).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offset_seconds_is_an_integer() {
-    let sb = Sandbox::start().await;
-    let r = clock(&sb, None).await;
+    let t = Client::start().await;
+    let r = clock(&t, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.body["offset_seconds"].is_i64(), "{}", r.text);
     assert_eq!(r.body["offset_seconds"], 0, "{}", r.text);
-    let r = clock(&sb, Some(json!({"advance": 90.4}))).await;
+    let r = clock(&t, Some(json!({"advance": 90.4}))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["offset_seconds"], 90, "{}", r.text);
-    let r = clock(&sb, Some(json!({"set": "2030-01-01T00:00:00.250"}))).await;
+    let r = clock(&t, Some(json!({"set": "2030-01-01T00:00:00.250"}))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.body["offset_seconds"].is_i64(), "{}", r.text);
     assert!(!r.text.contains("offset_seconds\":0.") && !r.text.contains(".0}"));
@@ -335,20 +312,18 @@ async fn offset_seconds_is_an_integer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_now_returns_the_clock_to_real_time() {
-    let sb = Sandbox::start().await;
-    let r = clock(&sb, Some(json!({"set": "2031-05-01T08:00:00.000"}))).await;
+    let t = Client::start().await;
+    let r = clock(&t, Some(json!({"set": "2031-05-01T08:00:00.000"}))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.body["offset_seconds"].as_i64().unwrap() > 100_000_000);
-    let r = clock(&sb, Some(json!({"set": "now"}))).await;
+    let r = clock(&t, Some(json!({"set": "now"}))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["offset_seconds"], 0, "{}", r.text);
     let now = ms(r.body["now"].as_str().unwrap());
     assert!((now - real_now_ms()).abs() < 5_000, "{}", r.text);
     // a write after it is stamped with the real time
-    let client = sb.client();
-    let w = sb
+    let w = t
         .request(
-            &client,
             Some(PARTNER1),
             Method::POST,
             "/api/companies",
@@ -360,28 +335,20 @@ async fn set_now_returns_the_clock_to_real_time() {
     let added = ms(w.data()["AddedOn"].as_str().unwrap());
     assert!((added - real_now_ms()).abs() < 5_000, "{}", w.text);
     // other strings are still refused, and say how to go back
-    let r = clock(&sb, Some(json!({"set": "yesterday"}))).await;
+    let r = clock(&t, Some(json!({"set": "yesterday"}))).await;
     refused(&r, 422, &["\"now\""]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_returns_the_clock_to_real_time() {
-    let sb = Sandbox::start().await;
-    let r = clock(&sb, Some(json!({"advance": 86_400}))).await;
+    let t = Client::start().await;
+    let r = clock(&t, Some(json!({"advance": 86_400}))).await;
     assert_eq!(r.body["offset_seconds"], 86_400, "{}", r.text);
-    let client = sb.client();
-    let r = sb
-        .request(
-            &client,
-            Some(ADMIN),
-            Method::POST,
-            "/_sandbox/reset",
-            None,
-            None,
-        )
+    let r = t
+        .request(Some(ADMIN), Method::POST, "/_sandbox/reset", None, None)
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = clock(&sb, None).await;
+    let r = clock(&t, None).await;
     assert_eq!(r.body["offset_seconds"], 0, "{}", r.text);
     let now = ms(r.body["now"].as_str().unwrap());
     assert!((now - real_now_ms()).abs() < 5_000, "{}", r.text);
@@ -390,43 +357,27 @@ async fn reset_returns_the_clock_to_real_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_reset_leaves_the_clock_alone() {
     let dir = fixtures_with(&[]);
-    let sb = Sandbox::with(Config {
+    let t = Client::with(Config {
         fixtures: dir.path().to_path_buf(),
         ..Config::default()
     })
     .await;
-    let r = clock(&sb, Some(json!({"advance": 3600}))).await;
+    let r = clock(&t, Some(json!({"advance": 3600}))).await;
     assert_eq!(r.body["offset_seconds"], 3600, "{}", r.text);
     std::fs::write(dir.path().join("companies.json"), "[{\"CompanyId\": ").unwrap();
-    let client = sb.client();
-    let r = sb
-        .request(
-            &client,
-            Some(ADMIN),
-            Method::POST,
-            "/_sandbox/reset",
-            None,
-            None,
-        )
+    let r = t
+        .request(Some(ADMIN), Method::POST, "/_sandbox/reset", None, None)
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
-    let r = clock(&sb, None).await;
+    let r = clock(&t, None).await;
     assert_eq!(r.body["offset_seconds"], 3600, "{}", r.text);
 }
 
 // ------------------------------------------------------------ snapshots
 
-async fn discarded(sb: &Sandbox, method: Method, path: &str, body: Option<String>) -> u64 {
-    let client = sb.client();
-    let r = sb
-        .request(
-            &client,
-            Some(ADMIN),
-            method,
-            path,
-            Some("application/json"),
-            body,
-        )
+async fn discarded(t: &Client, method: Method, path: &str, body: Option<String>) -> u64 {
+    let r = t
+        .request(Some(ADMIN), method, path, Some("application/json"), body)
         .await;
     assert_eq!(r.status, 200, "{path}: {}", r.text);
     r.body["discarded_api_changes"]
@@ -434,48 +385,34 @@ async fn discarded(sb: &Sandbox, method: Method, path: &str, body: Option<String
         .unwrap_or_else(|| panic!("{}", r.text))
 }
 
-async fn create_company(sb: &Sandbox, name: &str) {
-    let client = sb.client();
-    let w = sb
-        .request(
-            &client,
-            Some(PARTNER1),
-            Method::POST,
-            "/api/companies",
-            Some("application/json"),
-            Some(json!({"PlanTypeId": 1, "Name": name}).to_string()),
-        )
-        .await;
-    assert_eq!(w.status, 201, "{}", w.text);
+async fn create_company(t: &Client, name: &str) {
+    t.create(
+        PARTNER1,
+        "companies",
+        &json!({"PlanTypeId": 1, "Name": name}),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loading_the_snapshot_just_taken_discards_nothing() {
-    let sb = Sandbox::start().await;
-    create_company(&sb, "Before the snapshot A").await;
-    create_company(&sb, "Before the snapshot B").await;
-    let client = sb.client();
-    let snap = sb
-        .request(
-            &client,
-            Some(ADMIN),
-            Method::GET,
-            "/_sandbox/snapshot",
-            None,
-            None,
-        )
+    let t = Client::start().await;
+    create_company(&t, "Before the snapshot A").await;
+    create_company(&t, "Before the snapshot B").await;
+    let snap = t
+        .request(Some(ADMIN), Method::GET, "/_sandbox/snapshot", None, None)
         .await;
     assert_eq!(snap.status, 200);
-    let put = |body: String| discarded(&sb, Method::PUT, "/_sandbox/snapshot", Some(body));
+    let put = |body: String| discarded(&t, Method::PUT, "/_sandbox/snapshot", Some(body));
     assert_eq!(put(snap.text.clone()).await, 0, "the snapshot just taken");
     assert_eq!(put(snap.text.clone()).await, 0, "and again");
 
     // one change after it: sending it back discards that one
-    create_company(&sb, "After the snapshot").await;
+    create_company(&t, "After the snapshot").await;
     assert_eq!(put(snap.text.clone()).await, 1);
 
     // a bundle the sandbox did not serve: every change since the load counts
-    create_company(&sb, "Then another").await;
+    create_company(&t, "Then another").await;
     let edited = snap
         .text
         .replacen("Before the snapshot A", "Edited by hand", 1);
@@ -488,24 +425,17 @@ async fn loading_the_snapshot_just_taken_discards_nothing() {
 
     // reset discards what the loaded state holds beyond the fixtures
     assert_eq!(
-        discarded(&sb, Method::POST, "/_sandbox/reset", None).await,
+        discarded(&t, Method::POST, "/_sandbox/reset", None).await,
         0,
         "a hand-made bundle is a new start"
     );
-    create_company(&sb, "C").await;
-    let snap = sb
-        .request(
-            &client,
-            Some(ADMIN),
-            Method::GET,
-            "/_sandbox/snapshot",
-            None,
-            None,
-        )
+    create_company(&t, "C").await;
+    let snap = t
+        .request(Some(ADMIN), Method::GET, "/_sandbox/snapshot", None, None)
         .await;
     assert_eq!(put(snap.text.clone()).await, 0);
     assert_eq!(
-        discarded(&sb, Method::POST, "/_sandbox/reset", None).await,
+        discarded(&t, Method::POST, "/_sandbox/reset", None).await,
         1,
         "the snapshot's change, discarded by the reset"
     );

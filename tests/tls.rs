@@ -8,19 +8,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Config, PARTNER1, STEP, Sandbox};
+use common::{Config, PARTNER1, STEP, Sandbox, start_sandbox};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use x509_parser::extensions::GeneralName;
 
 const CERT_FILES: [&str; 4] = ["ca.pem", "ca.key", "server.pem", "server.key"];
-
-async fn start(cfg: Config) -> Sandbox {
-    timeout(STEP, Sandbox::with(cfg))
-        .await
-        .expect("sandbox starts")
-}
 
 async fn stop(sb: Sandbox) {
     timeout(STEP, sb.stop()).await.expect("sandbox stops");
@@ -178,7 +172,7 @@ fn signed_by_and_valid(cert_pem: &[u8], ca_pem: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls12_and_tls13_are_negotiated() {
-    let sb = start(Config::default()).await;
+    let sb = start_sandbox(Config::default()).await;
     assert_negotiates(&sb, "-tls1_2", "TLSv1.2").await;
     assert_negotiates(&sb, "-tls1_3", "TLSv1.3").await;
     stop(sb).await;
@@ -186,7 +180,7 @@ async fn tls12_and_tls13_are_negotiated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls11_and_older_are_refused() {
-    let sb = start(Config::default()).await;
+    let sb = start_sandbox(Config::default()).await;
     assert_refused(&sb, "-tls1_1", "TLS 1.1").await;
     assert_refused(&sb, "-tls1", "TLS 1.0").await;
     // SSLv3: only when this openssl can still send an SSLv3 hello (OpenSSL 3
@@ -205,7 +199,7 @@ async fn tls11_and_older_are_refused() {
 /// then the connection is closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls11_hello_gets_an_alert_and_the_connection_closes() {
-    let sb = start(Config::default()).await;
+    let sb = start_sandbox(Config::default()).await;
     let mut body = vec![0x03, 0x02]; // client_version TLS 1.1
     body.extend([0x5a; 32]); // random
     body.push(0); // no session id
@@ -244,7 +238,7 @@ async fn tls11_hello_gets_an_alert_and_the_connection_closes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn min_tls_13_refuses_tls12() {
-    let sb = start(Config {
+    let sb = start_sandbox(Config {
         tls13_only: true,
         ..Config::default()
     })
@@ -258,7 +252,7 @@ async fn min_tls_13_refuses_tls12() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alpn_serves_http2_and_http11() {
-    let sb = start(Config::default()).await;
+    let sb = start_sandbox(Config::default()).await;
     let mut bodies = Vec::new();
     for (client, version) in [
         (sb.client_h2(), reqwest::Version::HTTP_2),
@@ -296,7 +290,7 @@ async fn alpn_serves_http2_and_http11() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_gets_a_plain_400_and_the_connection_closes() {
-    let sb = start(Config::default()).await;
+    let sb = start_sandbox(Config::default()).await;
     let mut tcp = timeout(STEP, TcpStream::connect(sb.addr))
         .await
         .expect("connects in time")
@@ -335,7 +329,7 @@ async fn plain_http_gets_a_plain_400_and_the_connection_closes() {
 async fn certificates_are_written_once_and_reused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("certs");
-    let sb = start(with_certs(&dir)).await;
+    let sb = start_sandbox(with_certs(&dir)).await;
     assert_eq!(get_companies(&sb.client(), &sb.url("")).await, 200);
     stop(sb).await;
     for f in CERT_FILES {
@@ -346,7 +340,7 @@ async fn certificates_are_written_once_and_reused() {
     let first = read_files(&dir);
     assert!(signed_by_and_valid(&first[2], &first[0]));
 
-    let sb = start(with_certs(&dir)).await;
+    let sb = start_sandbox(with_certs(&dir)).await;
     assert_eq!(get_companies(&sb.client(), &sb.url("")).await, 200);
     stop(sb).await;
     let second = read_files(&dir);
@@ -359,12 +353,12 @@ async fn certificates_are_written_once_and_reused() {
 async fn extra_hostname_reissues_the_server_certificate_from_the_same_ca() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("certs");
-    let sb = start(with_certs(&dir)).await;
+    let sb = start_sandbox(with_certs(&dir)).await;
     stop(sb).await;
     let before = read_files(&dir);
     assert!(!sans(&before[2]).0.contains(&"sandbox.test".to_string()));
 
-    let sb = start(Config {
+    let sb = start_sandbox(Config {
         hostnames: vec!["sandbox.test".into()],
         ..with_certs(&dir)
     })
@@ -433,14 +427,14 @@ async fn expired_server_certificate_is_reissued() {
     use time::{Duration, OffsetDateTime};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("certs");
-    let sb = start(with_certs(&dir)).await;
+    let sb = start_sandbox(with_certs(&dir)).await;
     stop(sb).await;
     let now = OffsetDateTime::now_utc();
 
     // control: a valid certificate of the same making is kept as is
     write_server_cert(&dir, now - Duration::days(30), now + Duration::days(300));
     let valid = read_files(&dir);
-    let sb = start(with_certs(&dir)).await;
+    let sb = start_sandbox(with_certs(&dir)).await;
     assert_eq!(get_companies(&sb.client(), &sb.url("")).await, 200);
     stop(sb).await;
     assert!(read_files(&dir) == valid, "a valid certificate is reused");
@@ -448,7 +442,7 @@ async fn expired_server_certificate_is_reissued() {
     // an expired one is re-issued from the same CA
     write_server_cert(&dir, now - Duration::days(400), now - Duration::days(1));
     let expired = read_files(&dir);
-    let sb = start(with_certs(&dir)).await;
+    let sb = start_sandbox(with_certs(&dir)).await;
     let after = read_files(&dir);
     assert!(after[0] == expired[0], "ca.pem unchanged");
     assert!(after[2] != expired[2], "server.pem re-issued");
@@ -474,7 +468,7 @@ async fn own_certificate_is_served() {
         (tmp.path().join("own.pem"), tmp.path().join("own.key"));
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, signing_key.serialize_pem()).unwrap();
-    let sb = start(Config {
+    let sb = start_sandbox(Config {
         own_cert: Some((cert_path.clone(), key_path)),
         ..Config::default()
     })
@@ -504,7 +498,7 @@ async fn own_certificate_is_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_covers_localhost_and_loopback_addresses() {
-    let sb = start(Config::default()).await;
+    let sb = start_sandbox(Config::default()).await;
     let pem = std::fs::read(sb.certs.join("server.pem")).unwrap();
     let (dns, ips) = sans(&pem);
     assert!(dns.contains(&"localhost".to_string()), "{dns:?}");
@@ -528,7 +522,7 @@ async fn hostname_that_is_an_address_is_covered_and_reused() {
         hostnames: vec!["10.11.12.13".into(), "fd00::7".into()],
         ..with_certs(&dir)
     };
-    let sb = start(cfg()).await;
+    let sb = start_sandbox(cfg()).await;
     stop(sb).await;
     let first = read_files(&dir);
     let (_, ips) = sans(&first[2]);
@@ -541,7 +535,7 @@ async fn hostname_that_is_an_address_is_covered_and_reused() {
         "{ips:?}"
     );
     // the same names again: nothing to re-issue
-    let sb = start(cfg()).await;
+    let sb = start_sandbox(cfg()).await;
     stop(sb).await;
     assert!(read_files(&dir) == first, "all four files reused");
 }

@@ -3,6 +3,17 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+mod client;
+mod run;
+mod time;
+
+#[allow(unused_imports)] // not every test binary uses the client
+pub use client::*;
+#[allow(unused_imports)] // nor runs of the binary
+pub use run::*;
+#[allow(unused_imports)] // nor the clock and polling helpers
+pub use time::*;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +25,8 @@ use cleverfox_sandbox::edge::tls::TlsSettings;
 use cleverfox_sandbox::start::{self, Options};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -63,6 +76,15 @@ pub const COLLECTION_KEYS: [(&str, &str); 14] = [
     ("backuptypes", "BackupTypeId"),
 ];
 
+/// The primary key of a collection.
+pub fn key_of(coll: &str) -> &'static str {
+    COLLECTION_KEYS
+        .iter()
+        .find(|(c, _)| *c == coll)
+        .map(|(_, k)| *k)
+        .unwrap_or_else(|| panic!("no collection {coll}"))
+}
+
 /// The header that flags responses served while the last fixtures reload
 /// failed.
 pub const X_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
@@ -72,6 +94,13 @@ pub async fn bounded<F: Future>(f: F) -> F::Output {
     tokio::time::timeout(STEP, f)
         .await
         .expect("step did not finish in time")
+}
+
+/// Starts a sandbox (bounded).
+pub async fn start_sandbox(cfg: Config) -> Sandbox {
+    tokio::time::timeout(STEP, Sandbox::with(cfg))
+        .await
+        .expect("sandbox starts")
 }
 
 /// One answer, read whole.
@@ -303,6 +332,23 @@ impl Sandbox {
         }
     }
 
+    /// A rustls client configuration that trusts only the sandbox's CA and
+    /// offers `alpn` (none when empty), for raw TLS connections.
+    pub fn tls_config(&self, alpn: &[&[u8]]) -> rustls::ClientConfig {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&self.ca_pem) {
+            roots.add(cert.expect("CA PEM parses")).expect("CA added");
+        }
+        let mut config =
+            rustls::ClientConfig::builder_with_provider(cleverfox_sandbox::edge::tls::provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        config
+    }
+
     /// `https://localhost:PORT{path}`
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
@@ -421,6 +467,11 @@ pub fn fixtures_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub fn vendor_example(name: &str) -> serde_json::Value {
     let p = repo().join("tests/data/vendor-examples").join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The text of a default fixtures file (`NAME.json`).
+pub fn default_text(name: &str) -> String {
+    std::fs::read_to_string(default_fixtures().join(format!("{name}.json"))).unwrap()
 }
 
 /// Reads a fixture collection of the default set as JSON.
