@@ -3,66 +3,44 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::ops::Deref;
 
 use cleverfox_sandbox::config::Settings;
-use common::{ADMIN, Config, NO_PLAN, PARTNER1, PARTNER2, Resp, STEP, Sandbox, fixtures_with};
+use common::{ADMIN, Client, Config, NO_PLAN, PARTNER1, PARTNER2, Resp, eventually, fixtures_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Pause between two looks while polling.
-const POLL: Duration = Duration::from_millis(25);
+/// The one client of the tests, with what these tests ask of sessions.
+struct T(Client);
 
-/// Polls `probe` until it gives `Ok`, for at most [`STEP`].
-async fn eventually<R>(what: &str, mut probe: impl AsyncFnMut() -> Result<R, String>) -> R {
-    let started = Instant::now();
-    loop {
-        match probe().await {
-            Ok(r) => return r,
-            Err(seen) => {
-                assert!(
-                    started.elapsed() < STEP,
-                    "{what}: not seen within {STEP:?}; last seen: {seen}"
-                );
-                tokio::time::sleep(POLL).await;
-            }
-        }
+impl Deref for T {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.0
     }
-}
-
-/// A running sandbox and one HTTP/1.1 client for it.
-struct T {
-    sb: Sandbox,
-    c: reqwest::Client,
 }
 
 impl T {
     async fn start() -> T {
-        T::with(Config::default()).await
+        T(Client::start().await)
     }
 
     async fn with(cfg: Config) -> T {
-        let sb = Sandbox::with(cfg).await;
-        let c = sb.client();
-        T { sb, c }
+        T(Client::with(cfg).await)
     }
 
     async fn settings(settings: Settings) -> T {
-        T::with(Config {
-            settings,
-            ..Config::default()
-        })
-        .await
+        T(Client::settings(settings).await)
     }
 
-    /// One request; `session` is sent as `X-Sandbox-Session`.
-    async fn send(
+    /// One request with `X-Sandbox-Session: session`.
+    async fn send_in(
         &self,
+        session: &str,
         key: Option<&str>,
         method: Method,
         path: &str,
         body: Option<&Value>,
-        session: Option<&str>,
     ) -> Resp {
         let mut rb = self.c.request(method.clone(), self.sb.url(path));
         if let Some(k) = key {
@@ -73,35 +51,14 @@ impl T {
                 .header("content-type", "application/json")
                 .body(b.to_string());
         }
-        if let Some(s) = session {
-            rb = rb.header("x-sandbox-session", s);
-        }
-        let r = common::bounded(rb.send())
+        let r = common::bounded(rb.header("x-sandbox-session", session).send())
             .await
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         common::read_response(r).await
     }
 
-    async fn get(&self, key: &str, path: &str) -> Resp {
-        self.send(Some(key), Method::GET, path, None, None).await
-    }
-
-    async fn post(&self, key: &str, path: &str, body: &Value) -> Resp {
-        self.send(Some(key), Method::POST, path, Some(body), None)
-            .await
-    }
-
-    async fn put(&self, key: &str, path: &str, body: &Value) -> Resp {
-        self.send(Some(key), Method::PUT, path, Some(body), None)
-            .await
-    }
-
-    async fn delete(&self, key: &str, path: &str) -> Resp {
-        self.send(Some(key), Method::DELETE, path, None, None).await
-    }
-
     /// POST that must answer 201; the new record's id.
-    async fn create(&self, key: &str, path: &str, body: &Value, id_key: &str) -> i64 {
+    async fn create_at(&self, key: &str, path: &str, body: &Value, id_key: &str) -> i64 {
         let r = self.post(key, path, body).await;
         assert_eq!(r.status, 201, "POST {path}: {}", r.text);
         r.data()[id_key]
@@ -110,7 +67,7 @@ impl T {
     }
 
     /// `GET {base}/_sandbox/snapshot` as text.
-    async fn snapshot(&self, base: &str) -> String {
+    async fn bundle(&self, base: &str) -> String {
         let r = self.get(ADMIN, &format!("{base}/_sandbox/snapshot")).await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.text
@@ -142,7 +99,7 @@ impl T {
     async fn write_everything(&self, base: &str, tag: &str) -> Vec<String> {
         let p = |c: &str| format!("{base}/api/{c}");
         let company = self
-            .create(
+            .create_at(
                 PARTNER1,
                 &p("companies"),
                 &json!({"PlanTypeId": 1, "Name": format!("{tag} Ltd")}),
@@ -151,7 +108,7 @@ impl T {
             .await;
         let email = format!("{tag}@example.com");
         let partner_user = self
-            .create(
+            .create_at(
                 PARTNER1,
                 &p("partnerusers"),
                 &json!({"FirstName": "Nora", "LastName": tag, "Email": email}),
@@ -159,12 +116,12 @@ impl T {
             )
             .await;
         let company_user = self
-            .create(PARTNER1, &p("companyusers"),
+            .create_at(PARTNER1, &p("companyusers"),
                 &json!({"CompanyId": company, "FirstName": "Ann", "LastName": tag, "Email": format!("cu-{email}")}),
                 "CompanyUserId")
             .await;
         let subscription = self
-            .create(
+            .create_at(
                 PARTNER1,
                 &p("subscriptions"),
                 &json!({"CompanyId": company, "PlanId": 2}),
@@ -172,12 +129,12 @@ impl T {
             )
             .await;
         let device = self
-            .create(PARTNER1, &p("devices"),
+            .create_at(PARTNER1, &p("devices"),
                 &json!({"CompanyId": company, "SubscriptionId": subscription, "Name": format!("{tag}-pc"),
                         "TimeZoneId": "Eastern Standard Time"}), "DeviceId")
             .await;
         let job = self
-            .create(
+            .create_at(
                 PARTNER1,
                 &p("jobs"),
                 &json!({"DeviceId": device, "Name": format!("{tag} job"), "Frequency": "Daily",
@@ -187,7 +144,7 @@ impl T {
             )
             .await;
         let item = self
-            .create(PARTNER1, &p("jobitems"),
+            .create_at(PARTNER1, &p("jobitems"),
                 &json!({"JobId": job, "Name": format!("{tag} docs"), "BackupTypeId": 1, "BaseFolder": "C:\\Data",
                         "SearchPatterns": "*.*", "IncludeSubFolders": true}), "JobItemId")
             .await;
@@ -196,7 +153,7 @@ impl T {
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         let gone = self
-            .create(
+            .create_at(
                 PARTNER1,
                 &p("companies"),
                 &json!({"PlanTypeId": 1, "Name": format!("{tag} gone")}),
@@ -228,17 +185,17 @@ fn records(bundle: &str, collection: &str) -> Vec<Value> {
 #[tokio::test]
 async fn every_writable_collection_is_isolated_between_sessions_both_ways() {
     let t = T::start().await;
-    let pristine = t.snapshot("").await;
+    let pristine = t.bundle("").await;
     let written = t.write_everything("/s/a", "alpha").await;
-    let a = t.snapshot("/s/a").await;
+    let a = t.bundle("/s/a").await;
     assert_ne!(a, pristine);
     assert_eq!(
-        t.snapshot("").await,
+        t.bundle("").await,
         pristine,
         "default saw nothing of session a"
     );
     assert_eq!(
-        t.snapshot("/s/b").await,
+        t.bundle("/s/b").await,
         pristine,
         "a new session starts from the fixtures"
     );
@@ -260,12 +217,12 @@ async fn every_writable_collection_is_isolated_between_sessions_both_ways() {
     // the other way: default's writes reach neither a nor b
     t.write_everything("", "dflt").await;
     assert_eq!(
-        t.snapshot("/s/a").await,
+        t.bundle("/s/a").await,
         a,
         "session a saw nothing of default"
     );
     assert_eq!(
-        t.snapshot("/s/b").await,
+        t.bundle("/s/b").await,
         pristine,
         "session b saw nothing of default"
     );
@@ -275,7 +232,7 @@ async fn every_writable_collection_is_isolated_between_sessions_both_ways() {
             .map(|c| c["Name"].as_str().unwrap_or_default().to_string())
             .collect()
     };
-    let d = t.snapshot("").await;
+    let d = t.bundle("").await;
     assert!(
         names(&d).contains(&"dflt Ltd".to_string())
             && !names(&d).contains(&"alpha Ltd".to_string())
@@ -286,8 +243,8 @@ async fn every_writable_collection_is_isolated_between_sessions_both_ways() {
     );
     // and b's writes reach neither
     t.write_everything("/s/b", "beta").await;
-    assert_eq!(t.snapshot("/s/a").await, a);
-    assert_eq!(t.snapshot("").await, d);
+    assert_eq!(t.bundle("/s/a").await, a);
+    assert_eq!(t.bundle("").await, d);
 }
 
 #[tokio::test]
@@ -400,12 +357,12 @@ async fn the_header_selects_a_session_and_the_path_wins() {
     let t = T::start().await;
     let body = json!({"PlanTypeId": 1, "Name": "By Header"});
     let r = t
-        .send(
+        .send_in(
+            "h",
             Some(PARTNER1),
             Method::POST,
             "/api/companies",
             Some(&body),
-            Some("h"),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -421,30 +378,30 @@ async fn the_header_selects_a_session_and_the_path_wins() {
         "By Header"
     );
     assert_eq!(
-        t.send(Some(PARTNER1), Method::GET, &path, None, Some("h"))
+        t.send_in("h", Some(PARTNER1), Method::GET, &path, None)
             .await
             .status,
         200
     );
     assert_eq!(t.get(PARTNER1, &path).await.status, 404, "not in default");
     let r = t
-        .send(
+        .send_in(
+            "h",
             Some(PARTNER1),
             Method::GET,
             &format!("/s/p{path}"),
             None,
-            Some("h"),
         )
         .await;
     assert_eq!(r.status, 404, "the path wins over the header: {}", r.text);
     // the control API too
     let r = t
-        .send(
+        .send_in(
+            "h",
             Some(ADMIN),
             Method::POST,
             "/_sandbox/clock",
             Some(&json!({"advance": 60})),
-            Some("h"),
         )
         .await;
     assert_eq!(r.status, 200);
@@ -473,13 +430,7 @@ async fn bad_session_names_answer_404_and_create_nothing() {
             continue;
         };
         let r = t
-            .send(
-                Some(PARTNER1),
-                Method::GET,
-                "/api/companies",
-                None,
-                Some(name),
-            )
+            .send_in(name, Some(PARTNER1), Method::GET, "/api/companies", None)
             .await;
         assert_eq!(r.status, 404, "header {name}: {}", r.text);
     }
@@ -499,7 +450,7 @@ async fn bad_session_names_answer_404_and_create_nothing() {
 async fn a_refused_key_creates_no_session() {
     let t = T::start().await;
     assert_eq!(
-        t.send(None, Method::GET, "/s/x/api/companies", None, None)
+        t.send(None, Method::GET, "/s/x/api/companies", None)
             .await
             .status,
         401
@@ -517,7 +468,7 @@ async fn a_refused_key_creates_no_session() {
         "an admin key on the API"
     );
     let r = t
-        .send(None, Method::GET, "/api/companies", None, Some("w"))
+        .send_in("w", None, Method::GET, "/api/companies", None)
         .await;
     assert_eq!(r.status, 401);
     assert_eq!(t.session_names().await, ["default"]);
@@ -592,7 +543,7 @@ async fn the_sessions_api() {
     );
 
     // changes: successful API writes; listing is not a use
-    t.create(
+    t.create_at(
         PARTNER1,
         "/s/ci-42/api/companies",
         &json!({"PlanTypeId": 1, "Name": "One"}),
@@ -603,7 +554,7 @@ async fn the_sessions_api() {
         .post(PARTNER1, "/s/ci-42/api/companies", &json!({"Name": ""}))
         .await;
     assert_eq!(refused.status, 422);
-    t.create(
+    t.create_at(
         PARTNER1,
         "/s/ci-42/api/companies",
         &json!({"PlanTypeId": 1, "Name": "Two"}),
@@ -631,10 +582,10 @@ async fn the_sessions_api() {
         .await;
     assert_eq!(copy.status, 201, "{}", copy.text);
     assert_eq!(copy.body["from"], "session:ci-42");
-    assert_eq!(t.snapshot("/s/copy").await, t.snapshot("/s/ci-42").await);
+    assert_eq!(t.bundle("/s/copy").await, t.bundle("/s/ci-42").await);
 
     // from a checkpoint of a session, and of default
-    let at_checkpoint = t.snapshot("/s/ci-42").await;
+    let at_checkpoint = t.bundle("/s/ci-42").await;
     assert_eq!(
         t.post(
             ADMIN,
@@ -654,16 +605,16 @@ async fn the_sessions_api() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(t.snapshot("/s/c2").await, at_checkpoint);
+    assert_eq!(t.bundle("/s/c2").await, at_checkpoint);
     t.write_everything("", "dflt").await;
-    let default_then = t.snapshot("").await;
+    let default_then = t.bundle("").await;
     assert_eq!(
         t.post(ADMIN, "/_sandbox/checkpoints", &json!({"name": "d"}))
             .await
             .status,
         201
     );
-    t.create(
+    t.create_at(
         PARTNER1,
         "/api/companies",
         &json!({"PlanTypeId": 1, "Name": "Later"}),
@@ -678,7 +629,7 @@ async fn the_sessions_api() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(t.snapshot("/s/c3").await, default_then);
+    assert_eq!(t.bundle("/s/c3").await, default_then);
 
     // ending
     assert_eq!(
@@ -740,7 +691,7 @@ async fn idle_sessions_end_after_the_session_ttl() {
     })
     .await;
     let id = t
-        .create(
+        .create_at(
             PARTNER1,
             "/s/idle/api/companies",
             &json!({"PlanTypeId": 1, "Name": "Brief"}),
@@ -790,7 +741,7 @@ async fn a_reload_of_the_fixtures_keeps_existing_sessions() {
     let name = |r: Resp| r.data()["Name"].as_str().unwrap_or_default().to_string();
     let old_name = name(t.get(PARTNER1, "/api/companies/1").await);
     let id = t
-        .create(
+        .create_at(
             PARTNER1,
             "/s/old/api/companies",
             &json!({"PlanTypeId": 1, "Name": "Kept"}),
@@ -846,7 +797,7 @@ async fn a_reload_of_the_fixtures_keeps_existing_sessions() {
 #[tokio::test]
 async fn reset_and_checkpoint_restore_give_back_exactly_the_snapshot_taken_before() {
     let t = T::start().await;
-    let made = t.snapshot("/s/r").await;
+    let made = t.bundle("/s/r").await;
     t.write_everything("/s/r", "one").await;
     assert_eq!(
         t.post(ADMIN, "/s/r/_sandbox/clock", &json!({"advance": 7200}))
@@ -856,11 +807,7 @@ async fn reset_and_checkpoint_restore_give_back_exactly_the_snapshot_taken_befor
     );
     let r = t.post(ADMIN, "/s/r/_sandbox/reset", &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        t.snapshot("/s/r").await,
-        made,
-        "reset: back to its creation"
-    );
+    assert_eq!(t.bundle("/s/r").await, made, "reset: back to its creation");
     assert_eq!(
         t.offset("/s/r").await,
         0,
@@ -879,7 +826,7 @@ async fn reset_and_checkpoint_restore_give_back_exactly_the_snapshot_taken_befor
             .status,
             200
         );
-        let before = t.snapshot(base).await;
+        let before = t.bundle(base).await;
         let outbox = t.get(ADMIN, &format!("{base}/_sandbox/outbox")).await.text;
         let cp = t
             .post(
@@ -911,7 +858,7 @@ async fn reset_and_checkpoint_restore_give_back_exactly_the_snapshot_taken_befor
                 .status,
                 200
             );
-            assert_ne!(t.snapshot(base).await, before);
+            assert_ne!(t.bundle(base).await, before);
             let r = t
                 .post(
                     ADMIN,
@@ -920,7 +867,7 @@ async fn reset_and_checkpoint_restore_give_back_exactly_the_snapshot_taken_befor
                 )
                 .await;
             assert_eq!(r.status, 200, "{}", r.text);
-            assert_eq!(t.snapshot(base).await, before, "{base}: restore {round}");
+            assert_eq!(t.bundle(base).await, before, "{base}: restore {round}");
             assert_eq!(t.offset(base).await, 3600);
             assert_eq!(
                 t.get(ADMIN, &format!("{base}/_sandbox/outbox")).await.text,
@@ -979,7 +926,7 @@ async fn reset_and_checkpoint_restore_give_back_exactly_the_snapshot_taken_befor
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_sessions_written_concurrently_each_keep_exactly_their_own() {
     let t = std::sync::Arc::new(T::start().await);
-    let base_events = records(&t.snapshot("").await, "events").len();
+    let base_events = records(&t.bundle("").await, "events").len();
     let mut tasks = Vec::new();
     for i in 0..16 {
         let t = t.clone();
@@ -1006,7 +953,7 @@ async fn sixteen_sessions_written_concurrently_each_keep_exactly_their_own() {
         all_ids.push(common::bounded(task).await.unwrap_or_default());
     }
     for (i, ids) in all_ids.iter().enumerate() {
-        let bundle = t.snapshot(&format!("/s/w{i}")).await;
+        let bundle = t.bundle(&format!("/s/w{i}")).await;
         let mine: Vec<String> = records(&bundle, "companies")
             .iter()
             .filter_map(|c| c["Name"].as_str())
@@ -1040,7 +987,7 @@ async fn partner_scope_holds_inside_a_session() {
         "partner 1's company"
     );
     let id = t
-        .create(
+        .create_at(
             PARTNER1,
             "/s/ps/api/companies",
             &json!({"PlanTypeId": 1, "Name": "Scoped"}),
