@@ -5,7 +5,7 @@
 //! and checkpoint operations of the [`Store`] handle.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::Store;
@@ -95,7 +95,12 @@ pub struct Registry {
     named: Mutex<HashMap<String, Arc<Session>>>,
     /// The fixtures as last loaded.
     base: RwLock<State>,
+    /// Real time of the last sweep, so requests sweep at most once a second.
+    swept_ms: AtomicI64,
 }
+
+/// How often requests sweep the registry for expired sessions.
+const SWEEP_EVERY_MS: i64 = 1000;
 
 impl Registry {
     pub fn new(seed: Seed, limits: Limits) -> (Registry, Arc<Session>) {
@@ -106,6 +111,7 @@ impl Registry {
             default: default.clone(),
             named: Mutex::new(HashMap::new()),
             base,
+            swept_ms: AtomicI64::new(Clock::real_now_ms()),
         };
         (registry, default)
     }
@@ -127,9 +133,28 @@ impl Registry {
         self.named.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sweeps when the last sweep is a second old or more, so that the
+    /// sessions nobody uses any more are ended (and their memory freed)
+    /// while the other sessions are served.
+    fn sweep_if_due(&self, now: i64) {
+        let last = self.swept_ms.load(Ordering::Relaxed);
+        if now - last >= SWEEP_EVERY_MS
+            && self
+                .swept_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.sweep_at(now);
+        }
+    }
+
     /// Ends every session unused past its TTL.
     fn sweep(&self) {
-        let now = Clock::real_now_ms();
+        self.sweep_at(Clock::real_now_ms());
+    }
+
+    /// Ends every session unused past its TTL at real time `now`.
+    fn sweep_at(&self, now: i64) {
         let mut ended = Vec::new();
         self.named().retain(|_, s| {
             let keep = !s.expired(now);
@@ -243,6 +268,8 @@ impl Store {
     /// The live session `name`, created from the fixtures if there is none
     /// (a first request); either way it is used now.
     pub fn open_session(&self, name: &str) -> Result<Store, OpenError> {
+        let now = Clock::real_now_ms();
+        self.shared.sessions.sweep_if_due(now);
         let session = match self.shared.sessions.find(name) {
             Some(s) => s,
             None => match self.shared.sessions.create(name, &Origin::Fixtures, None) {
@@ -252,7 +279,7 @@ impl Store {
                 other => other?,
             },
         };
-        session.touch(Clock::real_now_ms());
+        session.touch(now);
         Ok(self.on(session))
     }
 
@@ -431,6 +458,33 @@ mod tests {
         assert_eq!(s.end_session("a"), Ok(()));
         assert_eq!(s.end_session("a"), Err(EndError::NotFound));
         assert!(s.open_session("b").is_ok());
+    }
+
+    #[test]
+    fn requests_sweep_expired_sessions_at_most_once_a_second() {
+        let s = Store::new(
+            State::empty(),
+            "fixtures".into(),
+            Clock::new(),
+            Limits {
+                ttl_ms: 30_200,
+                ..Limits::default()
+            },
+        );
+        assert!(s.open_session("idle").is_ok());
+        let registry = &s.shared.sessions;
+        let t0 = registry.swept_ms.load(Ordering::Relaxed);
+        let used = registry.named()["idle"]
+            .last_used_ms
+            .load(Ordering::Relaxed);
+        assert!(used >= t0);
+        let alive = || registry.named().contains_key("idle");
+        registry.sweep_if_due(used + 30_000); // due, not expired
+        assert!(alive());
+        registry.sweep_if_due(used + 30_500); // expired, but swept 500 ms ago
+        assert!(alive());
+        registry.sweep_if_due(used + 31_100); // due and expired
+        assert!(!alive());
     }
 
     #[test]
