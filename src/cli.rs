@@ -321,7 +321,7 @@ fn record(args: &RecordArgs) -> ExitCode {
 }
 
 fn generate(args: &GenerateArgs) -> ExitCode {
-    let opts = crate::generate::GenerateOptions {
+    let opts = crate::tools::generate::GenerateOptions {
         partners: args.partners,
         companies_per_partner: args.companies,
         devices_per_company: args.devices_per_company,
@@ -331,7 +331,7 @@ fn generate(args: &GenerateArgs) -> ExitCode {
         out: args.out.clone(),
     };
     let started = std::time::Instant::now();
-    match crate::generate::generate(&opts) {
+    match crate::tools::generate::generate(&opts) {
         Ok(counts) => {
             let records: u64 = counts
                 .iter()

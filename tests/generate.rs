@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use cleverfox_sandbox::domain::schema::{Kind, Res};
-use cleverfox_sandbox::generate::{GenerateError, GenerateOptions, generate};
 use cleverfox_sandbox::store::fixtures;
+use cleverfox_sandbox::tools::generate::{GenerateError, GenerateOptions, generate};
 use common::{Config, Sandbox};
 use serde_json::{Map, Value};
 

@@ -20,7 +20,7 @@
 use std::fmt::{self, Write as _};
 
 use super::schema::{Attr, Kind, Res, ResourceInfo};
-use super::validate::check_scalar;
+use super::validate::{Problem, check_scalar};
 use crate::domain::value::ArcStr;
 use crate::domain::value::Val;
 
@@ -214,11 +214,11 @@ impl RecordBuilder {
     /// range, e-mail and time zone rules, as validation checks them), with
     /// the attribute's name; empty when every value is fine. References and
     /// uniqueness need the store and are not checked here.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    pub fn problems(&self) -> Vec<Problem> {
         self.info
             .stored()
             .zip(&self.vals)
-            .filter_map(|((_, a), v)| check_scalar(a, v).err().map(|m| (a.name, m)))
+            .filter_map(|((_, a), v)| check_scalar(a, v).err().map(|m| Problem::of(a.name, m)))
             .collect()
     }
 
@@ -308,7 +308,7 @@ mod tests {
         log.fmt("JobStatus", format_args!("{}", "Sometimes"));
         let problems = log.problems();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, "JobStatus");
+        assert_eq!(problems[0].attribute, Some("JobStatus"));
         let taken = log.take();
         assert_eq!(taken.len(), Res::Logs.info().slots.len());
         assert!(log.vals().iter().all(|v| *v == Val::Null));

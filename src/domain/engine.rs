@@ -6,15 +6,15 @@
 
 use serde_json::{Map, Value};
 
+use super::build::{self, RecordBuilder};
 use super::mail::Mail;
 use super::render;
-use super::resources::EVENT_TYPES;
+use super::resources::event_type;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
 use super::state::{Record, State};
-use super::validate::{self, Mode, Validated};
+use super::validate::{self, Mode, Problem, Validated};
 use super::value::Val;
-use crate::domain::value::ArcStr;
 
 /// What the engine refuses; the HTTP edge turns it into a status and body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,15 +22,20 @@ pub enum EngineError {
     /// Absent, or outside the partner's scope (indistinguishable on purpose).
     #[error("{0} does not exist.")]
     NotFound(String),
-    /// Validation: one sentence per problem.
-    #[error("{}", .0.join(" "))]
-    Invalid(Vec<String>),
+    /// Validation: every problem, each with its attribute and sentence.
+    #[error("{}", sentences(.0).join(" "))]
+    Invalid(Vec<Problem>),
     /// A Token already used within the window.
     #[error("{0}")]
     Duplicate(String),
     /// A delete the data does not allow.
     #[error("{0}")]
     Conflict(String),
+}
+
+/// The sentences of `problems`, in order.
+pub fn sentences(problems: &[Problem]) -> Vec<String> {
+    problems.iter().map(|p| p.message.clone()).collect()
 }
 
 /// Whether `partner` may see `rec` (API.md section 1, "Scope").
@@ -144,10 +149,44 @@ fn check_token(
     }
 }
 
-fn set(info: &ResourceInfo, vals: &mut [Val], name: &str, v: Val) {
-    if let Some(s) = info.slot(name) {
-        vals[s] = v;
-    }
+/// A write that passed its checks: what [`finish`] needs once it is stored.
+struct Change {
+    res: Res,
+    id: i64,
+    partner: i64,
+    /// The request's Token, remembered once the write succeeded.
+    token: Option<String>,
+}
+
+/// The common start of a create or update: the Token, then validation of
+/// the body (merged into `base` on update).
+fn begin(
+    state: &State,
+    ctx: &WriteCtx,
+    change: (Res, i64, i64),
+    mode: Mode,
+    base: Option<&[Val]>,
+    body: &Map<String, Value>,
+) -> Result<(Change, Validated), EngineError> {
+    let (res, id, partner) = change;
+    let token = check_token(state, partner, body, ctx.now_ms)?;
+    let request = validate::Request {
+        info: res.info(),
+        mode,
+        partner,
+        id,
+        base,
+        body,
+        strict: ctx.strict,
+    };
+    let validated = validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    let change = Change {
+        res,
+        id,
+        partner,
+        token,
+    };
+    Ok((change, validated))
 }
 
 /// POST: validates, generates the sandbox's values, stores, and records the
@@ -160,73 +199,55 @@ pub fn create(
     body: &Map<String, Value>,
 ) -> Result<Written, EngineError> {
     let info = res.info();
-    let token = check_token(state, partner, body, ctx.now_ms)?;
     let id = state.table(res).next_id.max(1);
-    let request = validate::Request {
-        info,
-        mode: Mode::Create,
-        partner,
-        id,
-        base: None,
-        body,
-        strict: ctx.strict,
-    };
-    let Validated { mut vals, warnings } =
-        validate::validate(state, &request).map_err(EngineError::Invalid)?;
-    vals[info.key_slot] = Val::Int(id);
-    set(info, &mut vals, "AddedOn", Val::Time(ctx.now_ms));
-    set(info, &mut vals, "UpdatedOn", Val::Null);
+    let (change, Validated { vals, warnings }) =
+        begin(state, ctx, (res, id, partner), Mode::Create, None, body)?;
+    let mut rec = RecordBuilder::from_vals(res, &vals);
+    rec.int(info.key_name(), id)
+        .time("AddedOn", ctx.now_ms)
+        .set("UpdatedOn", Val::Null);
     let mut mails = Vec::new();
     if let Some(hook) = info.def.write.on_create {
         hook(&mut CreateCtx {
             state,
-            info,
-            vals: &mut vals,
+            rec: &mut rec,
             now_ms: ctx.now_ms,
             mails: &mut mails,
         });
     }
-    let names = event_names(state, res, &vals);
-    state.insert(res, id, vals.into_boxed_slice());
-    let event = info.def.write.events.added;
-    let change = Change {
-        res,
-        id,
-        partner,
-        event: (event, &names),
-        token,
-    };
-    finish(state, ctx, change, warnings, mails)
+    state.insert(res, id, rec.build());
+    finish(
+        state,
+        ctx,
+        change,
+        info.def.write.events.added,
+        (warnings, mails),
+    )
 }
 
-/// What a create or update stored, for [`finish`].
-struct Change<'a> {
-    res: Res,
-    id: i64,
-    partner: i64,
-    /// The event type id to record and the names it cites.
-    event: (i64, &'a [(&'a str, i64)]),
-    /// The request's Token, remembered once the write succeeded.
-    token: Option<String>,
-}
-
-/// The common end of a create or update: its event, its Token, the change
-/// count, and the record as stored.
+/// The common end of a create or update, once the record is stored: its
+/// event of type `event`, its Token, the change count, and the record as
+/// stored.
 fn finish(
     state: &mut State,
     ctx: &WriteCtx,
     change: Change,
-    warnings: Vec<String>,
-    mails: Vec<Mail>,
+    event: i64,
+    (warnings, mails): (Vec<String>, Vec<Mail>),
 ) -> Result<Written, EngineError> {
     let Change {
         res,
         id,
         partner,
-        event: (event, names),
         token,
     } = change;
-    append_event(state, event, names, ctx.now_ms);
+    let vals = state
+        .get(res, id)
+        .ok_or_else(|| not_found(res, id))?
+        .vals
+        .clone();
+    let names = event_names(state, res, &vals);
+    append_event(state, event, &names, ctx.now_ms);
     if let Some(t) = token {
         state.use_token(partner, &t, ctx.now_ms);
     }
@@ -250,44 +271,30 @@ pub fn update(
     partner: i64,
     body: &Map<String, Value>,
 ) -> Result<Written, EngineError> {
-    let info = res.info();
     let base = scoped_get(state, res, id, partner)
         .ok_or_else(|| not_found(res, id))?
         .vals
         .clone();
-    let token = check_token(state, partner, body, ctx.now_ms)?;
-    let request = validate::Request {
-        info,
-        mode: Mode::Update,
-        partner,
-        id,
-        base: Some(&base),
+    let (change, Validated { vals, warnings }) = begin(
+        state,
+        ctx,
+        (res, id, partner),
+        Mode::Update,
+        Some(&base),
         body,
-        strict: ctx.strict,
-    };
-    let Validated { mut vals, warnings } =
-        validate::validate(state, &request).map_err(EngineError::Invalid)?;
-    set(info, &mut vals, "UpdatedOn", Val::Time(ctx.now_ms));
-    let names = event_names(state, res, &vals);
-    state.replace_vals(res, id, vals.into_boxed_slice());
-    let event = info.def.write.events.modified;
-    let change = Change {
-        res,
-        id,
-        partner,
-        event: (event, &names),
-        token,
-    };
-    finish(state, ctx, change, warnings, Vec::new())
+    )?;
+    let mut rec = RecordBuilder::from_vals(res, &vals);
+    rec.time("UpdatedOn", ctx.now_ms);
+    state.replace_vals(res, id, rec.build());
+    let event = res.def().write.events.modified;
+    finish(state, ctx, change, event, (warnings, Vec::new()))
 }
 
 /// The ids of `child` records whose attribute `fk` names `id`, ascending.
 fn children(state: &State, child: Res, fk: &str, id: i64, owner: i64) -> Vec<i64> {
     let info = child.info();
     let table = state.table(child);
-    let Some(slot) = info.slot(fk) else {
-        return Vec::new();
-    };
+    let slot = build::slot(info, fk);
     if info.parent_slot == Some(slot) {
         return table.by_parent.get(&id).cloned().unwrap_or_default();
     }
@@ -410,23 +417,48 @@ pub fn event_names(state: &State, res: Res, vals: &[Val]) -> Vec<(&'static str, 
 
 /// Appends an event of `type_id` naming `names` (no event when 0).
 pub fn append_event(state: &mut State, type_id: i64, names: &[(&str, i64)], now_ms: i64) {
-    let Some(&(_, type_name)) = EVENT_TYPES.iter().find(|(t, _)| *t == type_id) else {
+    let Some(type_name) = event_type(type_id) else {
         return;
     };
-    let info = Res::Events.info();
     let id = state.table(Res::Events).next_id.max(1);
-    let mut vals = vec![Val::Null; info.slots.len()];
-    vals[info.key_slot] = Val::Int(id);
-    set(info, &mut vals, "EventTypeId", Val::Int(type_id));
-    set(
-        info,
-        &mut vals,
-        "EventType",
-        Val::Str(ArcStr::from(type_name)),
-    );
+    let mut event = RecordBuilder::new(Res::Events);
+    event
+        .int("EventId", id)
+        .int("EventTypeId", type_id)
+        .str("EventType", type_name);
     for &(name, v) in names {
-        set(info, &mut vals, name, Val::Int(v));
+        event.int(name, v);
     }
-    set(info, &mut vals, "AddedOn", Val::Time(now_ms));
-    state.insert(Res::Events, id, vals.into_boxed_slice());
+    event.time("AddedOn", now_ms);
+    state.insert(Res::Events, id, event.build());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schema::{op, schema};
+
+    /// A create stamps AddedOn and UpdatedOn, an update UpdatedOn: every
+    /// table that takes writes must have them (the builder panics if not).
+    #[test]
+    fn every_writable_table_has_the_write_stamps() {
+        for info in schema() {
+            if info.def.ops & (op::CREATE | op::UPDATE) == 0 {
+                continue;
+            }
+            let mut b = RecordBuilder::new(info.res());
+            b.int(info.key_name(), 1)
+                .time("AddedOn", 0)
+                .time("UpdatedOn", 0);
+            for &(child, fk) in info
+                .def
+                .write
+                .blocked_by
+                .iter()
+                .chain(info.def.write.cascade)
+            {
+                build::slot(child.info(), fk);
+            }
+        }
+    }
 }

@@ -47,6 +47,19 @@ pub const EVENT_TYPES: &[(i64, &str)] = &[
     (83, "Job Missed"),
 ];
 
+/// The name of event type `id`, if the table has one.
+pub fn event_type(id: i64) -> Option<&'static str> {
+    EVENT_TYPES.iter().find(|(t, _)| *t == id).map(|&(_, n)| n)
+}
+
+/// The id of the event type called `name`; 0 (no event) when none is.
+pub fn event_type_id(name: &str) -> i64 {
+    EVENT_TYPES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map_or(0, |&(t, _)| t)
+}
+
 const fn events(added: i64, modified: i64, deleted: i64) -> Events {
     Events {
         added,

@@ -3,11 +3,12 @@
 //! by engine type, values generated on create, and values computed when a
 //! record is read. Each is a small function over one record.
 
+use super::build::{self, RecordBuilder};
 use super::mail::Mail;
 use super::schema::{Res, ResourceInfo};
 use super::state::State;
+use super::validate::Problem;
 use super::value::Val;
-use crate::domain::value::ArcStr;
 
 /// What a cross-attribute check sees: the record as it would be stored.
 pub struct CheckCtx<'a> {
@@ -35,27 +36,22 @@ impl CheckCtx<'_> {
     }
 }
 
-/// A rule across attributes or records; returns one sentence per problem.
-pub type Check = fn(&CheckCtx) -> Vec<String>;
+/// A rule across attributes or records; returns every problem it finds.
+pub type Check = fn(&CheckCtx) -> Vec<Problem>;
 
 /// What a create hook may fill in.
 pub struct CreateCtx<'a> {
     pub state: &'a State,
-    pub info: &'static ResourceInfo,
-    pub vals: &'a mut [Val],
+    /// The record as validated, with its id and AddedOn.
+    pub rec: &'a mut RecordBuilder,
     pub now_ms: i64,
     /// E-mails the create sends (user invitations).
     pub mails: &'a mut Vec<Mail>,
 }
 
 impl CreateCtx<'_> {
-    fn set(&mut self, name: &str, v: Val) {
-        if let Some(s) = self.info.slot(name) {
-            self.vals[s] = v;
-        }
-    }
     fn get(&self, name: &str) -> &Val {
-        get(self.info, self.vals, name)
+        self.rec.get(name)
     }
 }
 
@@ -71,9 +67,14 @@ pub struct ViewCtx {
 /// Computes values at read time; `None` when the stored values stand.
 pub type View = fn(&ResourceInfo, &[Val], &ViewCtx) -> Option<Box<[Val]>>;
 
-/// The value of attribute `name` (Null when the resource has no such slot).
+/// The value of attribute `name` of a stored record.
+///
+/// # Panics
+///
+/// When the table has no stored attribute `name` (a bug in the caller, whose
+/// names are literals or table data; see `build`).
 pub fn get<'a>(info: &ResourceInfo, vals: &'a [Val], name: &str) -> &'a Val {
-    info.slot(name).map_or(&Val::Null, |s| &vals[s])
+    &vals[build::slot(info, name)]
 }
 
 fn text(v: &Val) -> Option<&str> {
@@ -132,22 +133,25 @@ pub fn is_time_zone(s: &str) -> bool {
 // ------------------------------------------------------------------ checks
 
 /// SendNotificationTo is required while any of `flags` is true.
-fn notification_target(ctx: &CheckCtx, flags: &[&str]) -> Vec<String> {
+fn notification_target(ctx: &CheckCtx, flags: &[&str]) -> Vec<Problem> {
     let on: Vec<&str> = flags
         .iter()
         .copied()
         .filter(|f| ctx.get(f).is_true())
         .collect();
     if !on.is_empty() && ctx.missing("SendNotificationTo") {
-        return vec![format!(
-            "SendNotificationTo is required while {} is true.",
-            on.join(" and ")
+        return vec![Problem::of(
+            "SendNotificationTo",
+            format!(
+                "SendNotificationTo is required while {} is true.",
+                on.join(" and ")
+            ),
         )];
     }
     Vec::new()
 }
 
-pub fn device_notifications(ctx: &CheckCtx) -> Vec<String> {
+pub fn device_notifications(ctx: &CheckCtx) -> Vec<Problem> {
     notification_target(
         ctx,
         &[
@@ -158,14 +162,14 @@ pub fn device_notifications(ctx: &CheckCtx) -> Vec<String> {
     )
 }
 
-pub fn subscription_notifications(ctx: &CheckCtx) -> Vec<String> {
+pub fn subscription_notifications(ctx: &CheckCtx) -> Vec<Problem> {
     notification_target(ctx, &["SendNotificationOnStorageLimit"])
 }
 
 /// The active devices of a subscription may number at most the plan's
 /// DeviceLimit plus the subscription's AdditionalDevice. Checked when a
 /// device becomes active: on create, or when a PUT re-activates it.
-pub fn device_limit(ctx: &CheckCtx) -> Vec<String> {
+pub fn device_limit(ctx: &CheckCtx) -> Vec<Problem> {
     let active = |v: &Val| !v.is_true();
     if !active(ctx.get("IsInactive")) {
         return Vec::new();
@@ -195,7 +199,10 @@ pub fn device_limit(ctx: &CheckCtx) -> Vec<String> {
         .as_int()
         .unwrap_or(0);
     let devices = ctx.state.table(Res::Devices);
-    let (sub_slot, inactive_slot) = (ctx.info.slot("SubscriptionId"), ctx.info.slot("IsInactive"));
+    let (sub_slot, inactive_slot) = (
+        build::slot(ctx.info, "SubscriptionId"),
+        build::slot(ctx.info, "IsInactive"),
+    );
     let count = devices
         .by_owner
         .get(&sub.owner)
@@ -203,14 +210,17 @@ pub fn device_limit(ctx: &CheckCtx) -> Vec<String> {
         .flatten()
         .filter(|&&id| id != ctx.id)
         .filter_map(|id| devices.rows.get(id))
-        .filter(|d| sub_slot.is_some_and(|s| d.vals[s] == Val::Int(sub_id)))
-        .filter(|d| !inactive_slot.is_some_and(|s| d.vals[s].is_true()))
+        .filter(|d| d.vals[sub_slot] == Val::Int(sub_id))
+        .filter(|d| !d.vals[inactive_slot].is_true())
         .count() as i64;
     if count + 1 > limit + extra {
-        return vec![format!(
-            "SubscriptionId {sub_id} has reached its device limit: {count} active device(s) of {} allowed \
-             (the plan's DeviceLimit {limit} plus AdditionalDevice {extra}).",
-            limit + extra
+        return vec![Problem::of(
+            "SubscriptionId",
+            format!(
+                "SubscriptionId {sub_id} has reached its device limit: {count} active device(s) of {} allowed \
+                 (the plan's DeviceLimit {limit} plus AdditionalDevice {extra}).",
+                limit + extra
+            ),
         )];
     }
     Vec::new()
@@ -220,7 +230,7 @@ pub fn device_limit(ctx: &CheckCtx) -> Vec<String> {
 /// case): File and Folder need BaseFolder and SearchPatterns; SQLServer needs
 /// ServerName, DatabaseName and AuthenticationMode; mode S needs Username
 /// and Password.
-pub fn job_item_engine(ctx: &CheckCtx) -> Vec<String> {
+pub fn job_item_engine(ctx: &CheckCtx) -> Vec<Problem> {
     let Some(bt) = ctx
         .get("BackupTypeId")
         .as_int()
@@ -237,13 +247,16 @@ pub fn job_item_engine(ctx: &CheckCtx) -> Vec<String> {
         "sqlserver" => &["ServerName", "DatabaseName", "AuthenticationMode"],
         _ => &[],
     };
-    let mut out: Vec<String> = needs
+    let mut out: Vec<Problem> = needs
         .iter()
         .filter(|a| ctx.missing(a))
-        .map(|a| {
-            format!(
-                "{a} is required for a job item of EngineType {engine_name}.",
-                engine_name = display(&bt.vals)
+        .map(|&a| {
+            Problem::of(
+                a,
+                format!(
+                    "{a} is required for a job item of EngineType {engine_name}.",
+                    engine_name = display(&bt.vals)
+                ),
             )
         })
         .collect();
@@ -251,8 +264,11 @@ pub fn job_item_engine(ctx: &CheckCtx) -> Vec<String> {
     {
         for a in ["Username", "Password"] {
             if ctx.missing(a) {
-                out.push(format!(
-                    "{a} is required when AuthenticationMode is S (SQL Server authentication)."
+                out.push(Problem::of(
+                    a,
+                    format!(
+                        "{a} is required when AuthenticationMode is S (SQL Server authentication)."
+                    ),
                 ));
             }
         }
@@ -301,7 +317,7 @@ fn invitation(ctx: &CreateCtx, inviter: String) -> Option<Mail> {
 }
 
 pub fn new_partner_user(ctx: &mut CreateCtx) {
-    ctx.set("IsAccountOwner", Val::Bool(false));
+    ctx.rec.flag("IsAccountOwner", false);
     let partner = name_of(ctx.state, Res::Partners, ctx.get("PartnerId").as_int());
     if let Some(m) = invitation(ctx, partner) {
         ctx.mails.push(m);
@@ -312,7 +328,7 @@ pub fn new_partner_user(ctx: &mut CreateCtx) {
 pub fn new_company_user(ctx: &mut CreateCtx) {
     let company = ctx.get("CompanyId").as_int();
     let users = ctx.state.table(Res::CompanyUsers);
-    let slot = ctx.info.slot("CompanyId");
+    let slot = build::slot(ctx.rec.info(), "CompanyId");
     let first = company
         .and_then(|c| ctx.state.get(Res::Companies, c))
         .is_some_and(|c| {
@@ -322,9 +338,9 @@ pub fn new_company_user(ctx: &mut CreateCtx) {
                 .into_iter()
                 .flatten()
                 .filter_map(|id| users.rows.get(id))
-                .any(|u| slot.is_some_and(|s| u.vals[s] == Val::Int(company.unwrap_or_default())))
+                .any(|u| u.vals[slot] == Val::Int(company.unwrap_or_default()))
         });
-    ctx.set("IsAccountOwner", Val::Bool(first));
+    ctx.rec.flag("IsAccountOwner", first);
     let name = name_of(ctx.state, Res::Companies, company);
     if let Some(m) = invitation(ctx, name) {
         ctx.mails.push(m);
@@ -355,11 +371,12 @@ pub fn add_month(ms: i64) -> i64 {
 }
 
 pub fn new_subscription(ctx: &mut CreateCtx) {
-    ctx.set("IsInactive", Val::Bool(false));
-    ctx.set("Status", Val::Str(ArcStr::from("Active")));
-    ctx.set("PeriodStart", Val::Time(ctx.now_ms));
-    ctx.set("PeriodEnd", Val::Time(add_month(ctx.now_ms)));
-    ctx.set("AdditionalDevice", Val::Int(0));
+    ctx.rec
+        .flag("IsInactive", false)
+        .str("Status", "Active")
+        .time("PeriodStart", ctx.now_ms)
+        .time("PeriodEnd", add_month(ctx.now_ms))
+        .int("AdditionalDevice", 0);
 }
 
 /// The installer every new device starts with.
@@ -385,12 +402,10 @@ pub fn new_api_key() -> String {
 }
 
 pub fn new_device(ctx: &mut CreateCtx) {
-    ctx.set("ApiKey", Val::Str(ArcStr::from(new_api_key())));
-    ctx.set(
-        "AgentDownloadUrl",
-        Val::Str(ArcStr::from(GENERIC_AGENT_URL)),
-    );
-    ctx.set("LastAgentDownloadCreated", Val::Null);
+    ctx.rec
+        .str("ApiKey", &new_api_key())
+        .str("AgentDownloadUrl", GENERIC_AGENT_URL)
+        .set("LastAgentDownloadCreated", Val::Null);
 }
 
 /// A device's installer URL switches from the generic one to its own once
@@ -410,10 +425,10 @@ pub fn device_agent_url(info: &ResourceInfo, vals: &[Val], ctx: &ViewCtx) -> Opt
     if ctx.now_ms < ready {
         return None;
     }
-    let mut out = vals.to_vec();
-    out[info.slot("AgentDownloadUrl")?] = Val::Str(ArcStr::from(own_agent_url(key)));
-    out[info.slot("LastAgentDownloadCreated")?] = Val::Time(ready);
-    Some(out.into_boxed_slice())
+    let mut out = RecordBuilder::from_vals(info.res(), vals);
+    out.str("AgentDownloadUrl", &own_agent_url(key))
+        .time("LastAgentDownloadCreated", ready);
+    Some(out.build())
 }
 
 #[cfg(test)]

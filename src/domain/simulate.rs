@@ -4,14 +4,16 @@
 //! copied), one Log Item per Job Item, the Job Completed/Failed/Missed event,
 //! sets the job's LastRanOn, and sends the notification the device asks for.
 
+use super::build::RecordBuilder;
 use super::engine::{EngineError, WriteCtx, append_event};
 use super::mail::Mail;
 use super::render;
+use super::resources::event_type_id;
 use super::rules::{get, time_zones};
 use super::schema::Res;
 use super::state::State;
 use super::value::Val;
-use crate::domain::value::{ArcStr, format_timestamp};
+use crate::domain::value::format_timestamp;
 
 /// The outcome of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,13 +42,14 @@ impl Outcome {
         }
     }
 
-    /// The event type id of a run with this outcome.
+    /// The event type id of a run with this outcome: that of the event
+    /// type table's "Job Completed", "Job Failed" or "Job Missed".
     pub fn event(self) -> i64 {
-        match self {
-            Outcome::Completed => 81,
-            Outcome::Failed => 82,
-            Outcome::Missed => 83,
-        }
+        event_type_id(match self {
+            Outcome::Completed => "Job Completed",
+            Outcome::Failed => "Job Failed",
+            Outcome::Missed => "Job Missed",
+        })
     }
 }
 
@@ -66,10 +69,6 @@ fn text(v: &Val) -> Option<String> {
         Val::Str(s) => Some(s.to_string()),
         _ => None,
     }
-}
-
-fn str_val(s: impl AsRef<str>) -> Val {
-    Val::Str(ArcStr::from(s.as_ref()))
 }
 
 /// A deterministic pseudo-random number from a seed (sizes that look real
@@ -217,68 +216,62 @@ fn facts(
 fn write_log(state: &mut State, f: &Facts) {
     let (job_id, device_id) = (f.job_id, f.device_id);
     let completed = (f.outcome != Outcome::Missed).then_some(f.started);
-    let logs = Res::Logs.info();
-    let mut log = vec![Val::Null; logs.slots.len()];
-    let mut set = |name: &str, v: Val| {
-        if let Some(s) = logs.slot(name) {
-            log[s] = v;
-        }
-    };
-    set("LogId", Val::Int(f.log_id));
-    set("CompanyId", f.company.clone());
-    set("DeviceId", Val::Int(device_id));
-    set("TimeZoneId", f.device("TimeZoneId"));
-    set("SubscriptionId", f.subscription.clone());
-    set("PlanId", f.plan.clone());
-    set("JobId", Val::Int(job_id));
-    for a in [
-        "Name",
-        "Frequency",
-        "NextRunOn",
-        "LateAfter",
-        "ExpireOn",
-        "LocalKeepLast",
-    ] {
-        set(a, f.job(a).clone());
-    }
-    set(
-        "ArchiveFolder",
-        str_val(format!(
-            "C:\\ProgramData\\CleverFox Backup\\Archive\\{job_id}"
-        )),
-    );
-    set(
-        "UploadFolder",
-        str_val(format!(
-            "{}/{device_id}/{job_id}",
-            f.company.as_int().unwrap_or_default()
-        )),
-    );
-    set("JobStartedOn", str_val(format_timestamp(f.started)));
-    set("JobCompletedOn", completed.map_or(Val::Null, Val::Time));
-    set("JobStatus", str_val(f.outcome.name()));
-    set(
-        "ErrorMessages",
-        f.messages.as_deref().map_or(Val::Null, str_val),
-    );
-    for a in [
-        "SendNotificationTo",
-        "SendNotificationBcc",
-        "SendNotificationCc",
-        "SendNotificationOnJobCompleted",
-        "SendNotificationOnJobFailed",
-        "SendNotificationOnJobMissed",
-    ] {
-        set(a, f.device(a));
-    }
+    let (jobs, devices) = (Res::Jobs.info(), Res::Devices.info());
+    let mut log = RecordBuilder::new(Res::Logs);
+    log.int("LogId", f.log_id)
+        .set("CompanyId", f.company.clone())
+        .int("DeviceId", device_id)
+        .copy(&["TimeZoneId"], devices, &f.device)
+        .set("SubscriptionId", f.subscription.clone())
+        .set("PlanId", f.plan.clone())
+        .int("JobId", job_id)
+        .copy(
+            &[
+                "Name",
+                "Frequency",
+                "NextRunOn",
+                "LateAfter",
+                "ExpireOn",
+                "LocalKeepLast",
+            ],
+            jobs,
+            &f.job,
+        )
+        .fmt(
+            "ArchiveFolder",
+            format_args!("C:\\ProgramData\\CleverFox Backup\\Archive\\{job_id}"),
+        )
+        .fmt(
+            "UploadFolder",
+            format_args!(
+                "{}/{device_id}/{job_id}",
+                f.company.as_int().unwrap_or_default()
+            ),
+        )
+        .str("JobStartedOn", &format_timestamp(f.started))
+        .opt_time("JobCompletedOn", completed)
+        .str("JobStatus", f.outcome.name())
+        .opt_str("ErrorMessages", f.messages.as_deref())
+        .copy(
+            &[
+                "SendNotificationTo",
+                "SendNotificationBcc",
+                "SendNotificationCc",
+                "SendNotificationOnJobCompleted",
+                "SendNotificationOnJobFailed",
+                "SendNotificationOnJobMissed",
+            ],
+            devices,
+            &f.device,
+        );
     if f.notified {
-        set(
+        log.time(
             &format!("NotificationJob{}ProcessedOn", f.outcome.name()),
-            Val::Time(f.now),
+            f.now,
         );
     }
-    set("AddedOn", Val::Time(f.now));
-    state.insert(Res::Logs, f.log_id, log.into_boxed_slice());
+    log.time("AddedOn", f.now);
+    state.insert(Res::Logs, f.log_id, log.build());
 }
 
 /// One Log Item per Job Item of the job.
@@ -300,7 +293,7 @@ fn write_log_items(state: &mut State, f: &Facts) {
         };
         let li_id = state.table(Res::LogItems).next_id.max(1);
         let vals = log_item(state, f, &stamp, (item_id, &item), li_id);
-        state.insert(Res::LogItems, li_id, vals.into_boxed_slice());
+        state.insert(Res::LogItems, li_id, vals);
     }
 }
 
@@ -312,81 +305,69 @@ fn log_item(
     stamp: &str,
     (item_id, item): (i64, &[Val]),
     li_id: i64,
-) -> Vec<Val> {
+) -> Box<[Val]> {
     let (job_id, outcome) = (f.job_id, f.outcome);
-    let iget = |n: &str| get(Res::JobItems.info(), item, n).clone();
-    let engine = iget("BackupTypeId")
+    let items = Res::JobItems.info();
+    let engine = get(items, item, "BackupTypeId")
         .as_int()
         .and_then(|b| state.get(Res::BackupTypes, b))
         .map_or(Val::Null, |b| {
             get(Res::BackupTypes.info(), &b.vals, "EngineId").clone()
         });
     let sql = matches!(&engine, Val::Str(e) if e.eq_ignore_ascii_case("MSSQL"));
-    let li = Res::LogItems.info();
-    let mut vals = vec![Val::Null; li.slots.len()];
-    let mut set = |name: &str, v: Val| {
-        if let Some(s) = li.slot(name) {
-            vals[s] = v;
-        }
-    };
-    set("LogItemId", Val::Int(li_id));
-    set("LogId", Val::Int(f.log_id));
-    set("JobItemId", Val::Int(item_id));
-    set("EngineId", engine.clone());
-    for a in [
-        "Name",
-        "BaseFolder",
-        "IncludeSubFolders",
-        "SearchPatterns",
-        "ExcludeFolders",
-        "ExcludePatterns",
-        "NoCompressExtensions",
-        "ServerName",
-        "DatabaseName",
-        "Port",
-        "AuthenticationMode",
-        "OptionCompress",
-        "OptionCopyOnly",
-        "OptionLogOnly",
-    ] {
-        set(a, iget(a));
-    }
+    let mut li = RecordBuilder::new(Res::LogItems);
+    li.int("LogItemId", li_id)
+        .int("LogId", f.log_id)
+        .int("JobItemId", item_id)
+        .set("EngineId", engine)
+        .copy(
+            &[
+                "Name",
+                "BaseFolder",
+                "IncludeSubFolders",
+                "SearchPatterns",
+                "ExcludeFolders",
+                "ExcludePatterns",
+                "NoCompressExtensions",
+                "ServerName",
+                "DatabaseName",
+                "Port",
+                "AuthenticationMode",
+                "OptionCompress",
+                "OptionCopyOnly",
+                "OptionLogOnly",
+            ],
+            items,
+            item,
+        );
     if outcome != Outcome::Missed {
-        set(
+        li.fmt(
             "BackupFolder",
-            str_val(format!(
-                "C:\\ProgramData\\CleverFox Backup\\Backups\\{job_id}"
-            )),
+            format_args!("C:\\ProgramData\\CleverFox Backup\\Backups\\{job_id}"),
         );
         if sql {
-            set("ServerVersion", str_val("16.0.4125.3"));
-            set("ServerEdition", str_val("Standard Edition (64-bit)"));
+            li.str("ServerVersion", "16.0.4125.3")
+                .str("ServerEdition", "Standard Edition (64-bit)");
         }
     }
     if outcome == Outcome::Completed {
         let ext = if sql { "bak" } else { "zip" };
-        set(
+        li.fmt(
             "BackupFileName",
-            str_val(format!("{job_id}_{stamp}_{item_id}.{ext}")),
-        );
-        set(
-            "BackupFileSize",
-            Val::Int(spread(li_id, 100_000, 2_000_000_000)),
-        );
+            format_args!("{job_id}_{stamp}_{item_id}.{ext}"),
+        )
+        .int("BackupFileSize", spread(li_id, 100_000, 2_000_000_000));
         if !sql {
-            set(
+            li.fmt(
                 "BackupListName",
-                str_val(format!("{job_id}_{stamp}_{item_id}.lst")),
-            );
-            set(
-                "BackupListSize",
-                Val::Int(spread(li_id + 1, 1_000, 10_000_000)),
-            );
-            set("BackupListCount", Val::Int(spread(li_id + 2, 1, 200_000)));
+                format_args!("{job_id}_{stamp}_{item_id}.lst"),
+            )
+            .int("BackupListSize", spread(li_id + 1, 1_000, 10_000_000))
+            .int("BackupListCount", spread(li_id + 2, 1, 200_000));
         }
     }
-    set("AddedOn", Val::Time(f.now));
-    vals
+    li.time("AddedOn", f.now);
+    li.build()
 }
 
 /// The run's event, the job's LastRanOn, and the change count.
@@ -400,12 +381,10 @@ fn record_run(state: &mut State, f: &Facts) {
         names.push(("CompanyId", c));
     }
     append_event(state, f.outcome.event(), &names, f.now);
-    if let Some(s) = Res::Jobs.info().slot("LastRanOn")
-        && let Some(rec) = state.tables[Res::Jobs.index()].rows.get_mut(&f.job_id)
-    {
-        let mut vals = rec.vals.to_vec();
-        vals[s] = Val::Time(f.started);
-        rec.vals = vals.into_boxed_slice();
+    if let Some(rec) = state.tables[Res::Jobs.index()].rows.get_mut(&f.job_id) {
+        let mut job = RecordBuilder::from_vals(Res::Jobs, &rec.vals);
+        job.time("LastRanOn", f.started);
+        rec.vals = job.build();
     }
     state.changes += 1;
 }
@@ -441,6 +420,19 @@ fn notification(f: &Facts) -> Option<Mail> {
 mod tests {
     use super::*;
     use crate::domain::value::parse_timestamp;
+
+    #[test]
+    fn run_events_come_from_the_event_type_table() {
+        use crate::domain::resources::event_type;
+        for (o, name) in [
+            (Outcome::Completed, "Job Completed"),
+            (Outcome::Failed, "Job Failed"),
+            (Outcome::Missed, "Job Missed"),
+        ] {
+            assert_eq!(event_type(o.event()), Some(name));
+        }
+        assert_eq!(Outcome::Completed.event(), 81);
+    }
 
     #[test]
     fn local_time_follows_the_zone_and_daylight_saving() {

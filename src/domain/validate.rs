@@ -7,12 +7,31 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::build;
 use super::engine::scoped_get;
 use super::rules::{self, CheckCtx};
 use super::schema::{Attr, Kind, Res, ResourceInfo, Rule, flag};
 use super::state::State;
 use super::value::Val;
 use crate::domain::value::{ArcStr, TimestampError, parse_timestamp, parse_utc_timestamp};
+
+/// One problem of a body or record: the attribute it is about (none for a
+/// name the table lacks) and the sentence that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub attribute: Option<&'static str>,
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem of `attribute`.
+    pub fn of(attribute: &'static str, message: String) -> Problem {
+        Problem {
+            attribute: Some(attribute),
+            message,
+        }
+    }
+}
 
 /// Describes a JSON value in an error message (shortened).
 pub fn describe(v: &Value) -> String {
@@ -155,18 +174,25 @@ fn writable(a: &Attr, mode: Mode) -> bool {
 /// What validation found so far.
 #[derive(Default)]
 struct Findings {
-    /// (attribute index, sentence): sorted so problems come in table order.
-    problems: Vec<(usize, String)>,
+    /// (attribute index, problem): sorted so problems come in table order.
+    problems: Vec<(usize, Problem)>,
     /// Attributes ignored (unknown or not writable, when not strict).
     warnings: Vec<String>,
     /// Attributes whose value was refused, so their rules are not checked.
     failed: BTreeSet<usize>,
 }
 
+impl Findings {
+    /// A problem of the attribute with index `i`.
+    fn refuse(&mut self, i: usize, a: &'static Attr, message: String) {
+        self.problems.push((i, Problem::of(a.name, message)));
+    }
+}
+
 /// Validates a body against the resource's rules. On update the body is
 /// merged into the stored record, and the merged record must satisfy every
 /// rule.
-pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> {
+pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<Problem>> {
     let info = req.info;
     let mut vals = req
         .base
@@ -186,9 +212,9 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<String>> 
         id: req.id,
         refused: &refused,
     };
-    let mut checks: Vec<String> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
+    let mut checks: Vec<Problem> = info.def.write.checks.iter().flat_map(|c| c(&ctx)).collect();
     found.problems.sort_by_key(|(i, _)| *i);
-    let mut all: Vec<String> = found.problems.into_iter().map(|(_, m)| m).collect();
+    let mut all: Vec<Problem> = found.problems.into_iter().map(|(_, p)| p).collect();
     all.append(&mut checks);
     if all.is_empty() {
         Ok(Validated {
@@ -216,7 +242,11 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
                 .unwrap_or_default();
             let msg = format!("{name} is not an attribute of {}{hint}", info.def.name);
             if req.strict {
-                found.problems.push((usize::MAX, format!("{msg}.")));
+                let problem = Problem {
+                    attribute: None,
+                    message: format!("{msg}."),
+                };
+                found.problems.push((usize::MAX, problem));
             } else {
                 found.warnings.push(format!("{msg}; it was ignored."));
             }
@@ -230,7 +260,7 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
                 "read-only"
             };
             if req.strict {
-                found.problems.push((i, format!("{} is {why}.", a.name)));
+                found.refuse(i, a, format!("{} is {why}.", a.name));
             } else {
                 found
                     .warnings
@@ -241,7 +271,7 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
         match json_value(a, v, &mut |s| ArcStr::from(s)) {
             Ok(val) => vals[info.slot_of[i].unwrap_or_default()] = val,
             Err(m) => {
-                found.problems.push((i, format!("{} {m}.", a.name)));
+                found.refuse(i, a, format!("{} {m}.", a.name));
                 found.failed.insert(i);
             }
         }
@@ -268,12 +298,13 @@ fn check_attrs(state: &State, req: &Request, vals: &mut [Val], found: &mut Findi
         let blank = matches!(v, Val::Str(s) if s.trim().is_empty());
         if *v == Val::Null || (required && blank) {
             if required {
-                found.problems.push((i, format!("{} is required.", a.name)));
+                found.refuse(i, a, format!("{} is required.", a.name));
             }
             continue;
         }
-        if let Err(m) = check_value(state, req, vals, a, v) {
-            found.problems.push((i, m));
+        let merged = Merged { state, req, vals };
+        if let Err(m) = check_value(&merged, a, v) {
+            found.refuse(i, a, m);
         }
     }
 }
@@ -297,21 +328,23 @@ pub fn check_scalar(a: &Attr, v: &Val) -> Result<(), String> {
     Ok(())
 }
 
+/// What the rules of a value that look at other records see: the store,
+/// the request, and the merged record.
+struct Merged<'a> {
+    state: &'a State,
+    req: &'a Request<'a>,
+    vals: &'a [Val],
+}
+
 /// The rules of one non-null value: those of [`check_scalar`], then
 /// reference and uniqueness.
-fn check_value(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    v: &Val,
-) -> Result<(), String> {
+fn check_value(on: &Merged, a: &Attr, v: &Val) -> Result<(), String> {
     check_scalar(a, v)?;
     if let (Some(target), Val::Int(id)) = (a.refs, v) {
-        check_reference(state, req, vals, a, (target, *id))?;
+        check_reference(on, a, (target, *id))?;
     }
     if a.unique.is_some() {
-        check_unique(state, req, vals, a, v)?;
+        check_unique(on, a, v)?;
     }
     Ok(())
 }
@@ -343,13 +376,8 @@ fn check_text(a: &Attr, s: &str) -> Result<(), String> {
 
 /// A reference: the record exists in the partner's scope, is active when
 /// the attribute asks, and shares the attribute's `same` value.
-fn check_reference(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    (target, id): (Res, i64),
-) -> Result<(), String> {
+fn check_reference(on: &Merged, a: &Attr, (target, id): (Res, i64)) -> Result<(), String> {
+    let Merged { state, req, vals } = *on;
     let Some(rec) = scoped_get(state, target, id, req.partner) else {
         return Err(format!("{} {id} does not exist.", a.name));
     };
@@ -370,22 +398,17 @@ fn check_reference(
 
 /// Uniqueness among the partner's records (within a parent, ignoring case
 /// when the attribute says so).
-fn check_unique(
-    state: &State,
-    req: &Request,
-    vals: &[Val],
-    a: &Attr,
-    v: &Val,
-) -> Result<(), String> {
+fn check_unique(on: &Merged, a: &Attr, v: &Val) -> Result<(), String> {
+    let Merged { state, req, vals } = *on;
     let Some(unique) = a.unique else {
         return Ok(());
     };
     let info = req.info;
     let table = state.table(info.res());
-    let slot = info.slot(a.name).unwrap_or_default();
+    let slot = build::slot(info, a.name);
     let parent = unique
         .within
-        .map(|p| (info.slot(p).unwrap_or_default(), rules::get(info, vals, p)));
+        .map(|p| (build::slot(info, p), rules::get(info, vals, p)));
     let same_value = |other: &Val| match (other, v) {
         (Val::Str(x), Val::Str(y)) if unique.ignore_case => x.to_lowercase() == y.to_lowercase(),
         (x, y) => x == y,

@@ -186,7 +186,10 @@ fn ignore_params(params: &[(String, String)], warnings: &mut Vec<String>) {
 
 /// `PageNo` and `PageSize`, matched case-insensitively; other parameters
 /// are ignored with a warning.
-fn paging(params: &[(String, String)], warnings: &mut Vec<String>) -> Result<(u64, u64), ApiError> {
+pub fn paging(
+    params: &[(String, String)],
+    warnings: &mut Vec<String>,
+) -> Result<(u64, u64), ApiError> {
     let (mut page_no, mut page_size) = (1, DEFAULT_PAGE_SIZE);
     let mut errors = Vec::new();
     for (k, v) in params {
@@ -223,7 +226,7 @@ fn paging(params: &[(String, String)], warnings: &mut Vec<String>) -> Result<(u6
 }
 
 /// A whole number in decimal digits; values too large for u64 saturate.
-fn whole_number(s: &str) -> Option<u64> {
+pub fn whole_number(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }

@@ -98,9 +98,10 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         match e {
             EngineError::NotFound(_) => ApiError::not_found(e.to_string()),
-            EngineError::Invalid(errors) => {
-                ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors)
-            }
+            EngineError::Invalid(problems) => ApiError::many(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problems.into_iter().map(|p| p.message).collect(),
+            ),
             EngineError::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, m),
             EngineError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
         }

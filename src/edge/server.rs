@@ -25,7 +25,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
@@ -109,20 +109,8 @@ pub async fn run(
         };
         // A client over the limit waits here, before its TLS handshake,
         // while idle connections give their slots up.
-        let permit = match slots.clone().try_acquire_owned() {
-            Ok(p) => p,
-            Err(_) => {
-                let _ = full.send(true);
-                let p = tokio::select! {
-                    p = slots.clone().acquire_owned() => match p {
-                        Ok(p) => p,
-                        Err(_) => break,
-                    },
-                    () = &mut shutdown => break,
-                };
-                let _ = full.send(false);
-                p
-            }
+        let Some(permit) = take_slot(&slots, &full, &mut shutdown).await else {
+            break;
         };
         let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
@@ -150,6 +138,26 @@ pub async fn run(
             let _ = force_close.send(true);
         }
     }
+}
+
+/// A connection slot, at once if one is free; otherwise `full` is raised
+/// (idle connections give theirs up) until one is. `None` once `shutdown`
+/// completes first.
+async fn take_slot<F: Future<Output = ()>>(
+    slots: &Arc<Semaphore>,
+    full: &watch::Sender<bool>,
+    shutdown: &mut Pin<&mut F>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(p) = slots.clone().try_acquire_owned() {
+        return Some(p);
+    }
+    let _ = full.send(true);
+    let p = tokio::select! {
+        p = slots.clone().acquire_owned() => p.ok()?,
+        () = shutdown => return None,
+    };
+    let _ = full.send(false);
+    Some(p)
 }
 
 /// What every connection task shares.

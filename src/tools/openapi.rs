@@ -184,7 +184,9 @@ fn operation(info: &ResourceInfo, kind: u8) -> Value {
     let coll = info.def.name;
     let mut responses = Map::new();
     let (summary, op_id) = match kind {
-        op::CREATE | op::UPDATE => write_responses(info, kind, &mut responses),
+        op::CREATE | op::UPDATE => {
+            write_responses((name, coll), kind == op::CREATE, &mut responses)
+        }
         _ => read_responses(info, kind, &mut responses),
     };
     common_errors(&mut responses);
@@ -226,6 +228,16 @@ fn request_body(name: &str, kind: u8) -> Value {
     })
 }
 
+/// The 200 of a Read or Delete (one `{name}Element`, described as `what`)
+/// and its 404.
+fn one_record(responses: &mut Map<String, Value>, name: &str, what: &str) {
+    responses.insert(
+        "200".into(),
+        response(what, Some(reference(&format!("{name}Element")))),
+    );
+    responses.insert("404".into(), error("No such record in the partner's scope"));
+}
+
 /// The responses of a List, Read or Delete; its summary and operation id.
 fn read_responses(
     info: &ResourceInfo,
@@ -251,25 +263,11 @@ fn read_responses(
             (format!("List {coll}"), format!("list_{coll}"))
         }
         op::READ => {
-            responses.insert(
-                "200".into(),
-                response(
-                    &format!("One {name}"),
-                    Some(reference(&format!("{name}Element"))),
-                ),
-            );
-            responses.insert("404".into(), error("No such record in the partner's scope"));
+            one_record(responses, name, &format!("One {name}"));
             (format!("Read one of {coll}"), format!("read_{coll}"))
         }
         _ => {
-            responses.insert(
-                "200".into(),
-                response(
-                    &format!("The {name} as it was"),
-                    Some(reference(&format!("{name}Element"))),
-                ),
-            );
-            responses.insert("404".into(), error("No such record in the partner's scope"));
+            one_record(responses, name, &format!("The {name} as it was"));
             responses.insert(
                 "409".into(),
                 error("Children still block the delete, or the record is an account owner"),
@@ -279,15 +277,14 @@ fn read_responses(
     }
 }
 
-/// The responses of a Create or Update; its summary and operation id.
+/// The responses of a Create (`create`) or Update of `name` in `coll`; its
+/// summary and operation id.
 fn write_responses(
-    info: &ResourceInfo,
-    kind: u8,
+    (name, coll): (&str, &str),
+    create: bool,
     responses: &mut Map<String, Value>,
 ) -> (String, String) {
-    let name = schema_name(info.res());
-    let coll = info.def.name;
-    if kind == op::CREATE {
+    if create {
         let mut created = response(
             &format!("The new {name}"),
             Some(reference(&format!("{name}Element"))),
@@ -295,42 +292,27 @@ fn write_responses(
         created["headers"]["Location"] =
             json!({ "description": "The new element's URI", "schema": { "type": "string" } });
         responses.insert("201".into(), created);
-        responses.insert(
-            "400".into(),
-            error("The body is not valid JSON, or not one object"),
-        );
-        responses.insert(
-            "409".into(),
-            error("The Token was already used in the last 60 minutes"),
-        );
-        responses.insert("413".into(), error("The body is over the size limit"));
-        responses.insert(
-        "422".into(),
-        error("Forgery protection (Content-Type), or validation: every problem, one sentence each"),
+    } else {
+        one_record(responses, name, &format!("The {name} as updated"));
+    }
+    responses.insert(
+        "400".into(),
+        error("The body is not valid JSON, or not one object"),
     );
+    responses.insert(
+        "409".into(),
+        error("The Token was already used in the last 60 minutes"),
+    );
+    responses.insert("413".into(), error("The body is over the size limit"));
+    let validation = if create {
+        "Forgery protection (Content-Type), or validation: every problem, one sentence each"
+    } else {
+        "Forgery protection (Content-Type), or validation of the merged record"
+    };
+    responses.insert("422".into(), error(validation));
+    if create {
         (format!("Create one of {coll}"), format!("create_{coll}"))
     } else {
-        responses.insert(
-            "200".into(),
-            response(
-                &format!("The {name} as updated"),
-                Some(reference(&format!("{name}Element"))),
-            ),
-        );
-        responses.insert(
-            "400".into(),
-            error("The body is not valid JSON, or not one object"),
-        );
-        responses.insert("404".into(), error("No such record in the partner's scope"));
-        responses.insert(
-            "409".into(),
-            error("The Token was already used in the last 60 minutes"),
-        );
-        responses.insert("413".into(), error("The body is over the size limit"));
-        responses.insert(
-            "422".into(),
-            error("Forgery protection (Content-Type), or validation of the merged record"),
-        );
         (
             format!("Update one of {coll} (a merge)"),
             format!("update_{coll}"),

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::rng::Rng;
 use super::vocabulary::{City, Locale, Phones, Postal, Street};
+use crate::domain::build::RecordBuilder;
 
 /// Expands a name template (see [`Locale::companies`]).
 pub fn expand(r: &mut Rng, l: &Locale, city: &City, tpl: &str, words: &[&'static str]) -> String {
@@ -202,6 +203,23 @@ pub struct Person {
     pub last: &'static str,
     pub email: String,
     pub login: String,
+}
+
+impl Person {
+    /// Sets the person's names, e-mail address and phones (home, mobile,
+    /// work) on a user record (partner or company user).
+    pub fn fill<'b>(
+        &self,
+        b: &'b mut RecordBuilder,
+        [home, mobile, work]: [Option<&str>; 3],
+    ) -> &'b mut RecordBuilder {
+        b.str("FirstName", self.first)
+            .str("LastName", self.last)
+            .str("Email", &self.email)
+            .opt_str("HomePhone", home)
+            .opt_str("MobilePhone", mobile)
+            .opt_str("WorkPhone", work)
+    }
 }
 
 pub fn person(r: &mut Rng, l: &Locale, domain: &str, taken: &mut Vec<String>) -> Person {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use super::{GenerateError, create_new, io_error};
 use crate::domain::build::RecordBuilder;
 use crate::domain::render::write_stored;
-use crate::domain::resources::EVENT_TYPES;
+use crate::domain::resources::event_type;
 use crate::domain::schema::Res;
 use crate::domain::value::Val;
 
@@ -68,8 +68,8 @@ impl Out {
             }
             _ => return Err(self.invalid(info.key_name(), "the primary key is missing".into())),
         }
-        if let Some((attr, message)) = self.rec.problems().into_iter().next() {
-            return Err(self.invalid(attr, message));
+        if let Some(p) = self.rec.problems().into_iter().next() {
+            return Err(self.invalid(p.attribute.unwrap_or_default(), p.message));
         }
         self.line.clear();
         self.line
@@ -162,7 +162,7 @@ impl Outs {
         at: i64,
         names: &[(&'static str, i64)],
     ) -> Result<(), GenerateError> {
-        let Some(&(_, type_name)) = EVENT_TYPES.iter().find(|(t, _)| *t == type_id) else {
+        let Some(type_name) = event_type(type_id) else {
             let out = self.get(Res::Events);
             return Err(out.invalid("EventTypeId", format!("no event type {type_id}")));
         };

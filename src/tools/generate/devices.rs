@@ -8,6 +8,7 @@ use super::partners::PartnerProfile;
 use super::rng::{Rng, TAG_DEVICE};
 use super::vocabulary::{Locale, SQL_VERSIONS, TRAVEL_ZONES};
 use super::{Gen, GenerateError};
+use crate::domain::build::RecordBuilder;
 use crate::domain::rules;
 use crate::domain::schema::Res;
 
@@ -96,6 +97,19 @@ pub struct Device {
     pub sql_server: String,
     pub sql_port: Option<i64>,
     pub sql_version: (&'static str, &'static str),
+}
+
+impl Device {
+    /// Sets the device's notification settings, which its record and the
+    /// logs of its runs both hold.
+    pub fn notifications<'b>(&self, b: &'b mut RecordBuilder) -> &'b mut RecordBuilder {
+        b.opt_str("SendNotificationTo", self.to.as_deref())
+            .opt_str("SendNotificationBcc", self.bcc.as_deref())
+            .opt_str("SendNotificationCc", self.cc.as_deref())
+            .flag("SendNotificationOnJobCompleted", self.on_completed)
+            .flag("SendNotificationOnJobFailed", self.on_failed)
+            .flag("SendNotificationOnJobMissed", self.on_missed)
+    }
 }
 
 /// What only the device record holds.
@@ -192,8 +206,8 @@ impl Gen {
     ) -> Result<(), GenerateError> {
         let (id, zone) = (dev.id, dev.zone);
         let o = &mut self.out;
-        o.rec(Res::Devices)
-            .int("DeviceId", id)
+        let rec = o.rec(Res::Devices);
+        rec.int("DeviceId", id)
             .int("CompanyId", ctx.company)
             .int("SubscriptionId", ctx.subscription)
             .str("Name", &extra.name)
@@ -212,13 +226,8 @@ impl Gen {
                 },
             )
             .str("ApiKey", &extra.key)
-            .time("LastApiCheckAt", self.zones.local(zone, extra.last_check))
-            .opt_str("SendNotificationTo", dev.to.as_deref())
-            .opt_str("SendNotificationBcc", dev.bcc.as_deref())
-            .opt_str("SendNotificationCc", dev.cc.as_deref())
-            .flag("SendNotificationOnJobCompleted", dev.on_completed)
-            .flag("SendNotificationOnJobFailed", dev.on_failed)
-            .flag("SendNotificationOnJobMissed", dev.on_missed)
+            .time("LastApiCheckAt", self.zones.local(zone, extra.last_check));
+        dev.notifications(rec)
             .str("AgentDownloadUrl", &rules::own_agent_url(&extra.key))
             .time("LastAgentDownloadCreated", ctx.added + 60 * SECOND + r.ms())
             .time("AddedOn", ctx.added)

@@ -167,15 +167,9 @@ impl Gen {
             let work = r.percent(85).then(|| phone(r, locale, city, false));
             let o = &mut self.out;
             let id = o.next_id(Res::CompanyUsers);
-            o.rec(Res::CompanyUsers)
-                .int("CompanyUserId", id)
-                .int("CompanyId", co.id)
-                .str("FirstName", who.first)
-                .str("LastName", who.last)
-                .str("Email", &who.email)
-                .opt_str("HomePhone", home.as_deref())
-                .opt_str("MobilePhone", mobile.as_deref())
-                .opt_str("WorkPhone", work.as_deref())
+            let rec = o.rec(Res::CompanyUsers);
+            rec.int("CompanyUserId", id).int("CompanyId", co.id);
+            who.fill(rec, [home.as_deref(), mobile.as_deref(), work.as_deref()])
                 .flag("IsAccountOwner", u == 0)
                 .flag("IsInactive", u > 0 && r.percent(8))
                 .time("AddedOn", at);

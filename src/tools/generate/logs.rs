@@ -152,13 +152,8 @@ impl Gen {
             .str("JobStartedOn", &format_timestamp(run.started))
             .opt_time("JobCompletedOn", run.completed)
             .str("JobStatus", run.status.name())
-            .opt_str("ErrorMessages", errors.as_deref())
-            .opt_str("SendNotificationTo", dev.to.as_deref())
-            .opt_str("SendNotificationBcc", dev.bcc.as_deref())
-            .opt_str("SendNotificationCc", dev.cc.as_deref())
-            .flag("SendNotificationOnJobCompleted", dev.on_completed)
-            .flag("SendNotificationOnJobFailed", dev.on_failed)
-            .flag("SendNotificationOnJobMissed", dev.on_missed)
+            .opt_str("ErrorMessages", errors.as_deref());
+        dev.notifications(r)
             .opt_time(
                 "NotificationJobCompletedProcessedOn",
                 when(Outcome::Completed),

@@ -77,14 +77,9 @@ impl Gen {
             let work = r
                 .percent(80)
                 .then(|| phone(&mut r, prof.locale, prof.city, false));
-            o.rec(Res::PartnerUsers)
-                .int("PartnerUserId", id)
-                .int("PartnerId", pid)
-                .str("FirstName", who.first)
-                .str("LastName", who.last)
-                .str("Email", &who.email)
-                .opt_str("MobilePhone", mobile.as_deref())
-                .opt_str("WorkPhone", work.as_deref())
+            let rec = o.rec(Res::PartnerUsers);
+            rec.int("PartnerUserId", id).int("PartnerId", pid);
+            who.fill(rec, [None, mobile.as_deref(), work.as_deref()])
                 .flag("IsAccountOwner", u == 0)
                 .flag("IsInactive", u > 0 && r.percent(10))
                 .time("AddedOn", at);
