@@ -158,9 +158,15 @@ pub struct ServeArgs {
     /// Delay before a new device's own installer URL appears: 500ms, 5s, 2m.
     #[arg(long, default_value = "60s", value_parser = parse_duration_ms)]
     pub agent_delay: i64,
-    /// Request journal entries kept.
+    /// Request journal entries kept (per session).
     #[arg(long, default_value_t = 1000)]
     pub journal: usize,
+    /// Sessions besides `default`, at most; beyond, creation answers 429.
+    #[arg(long, default_value_t = 1000)]
+    pub max_sessions: usize,
+    /// Real time a session may stay unused before it is ended: 30s, 10m, 1h.
+    #[arg(long, default_value = "1h", value_parser = parse_positive_duration_ms)]
+    pub session_ttl: i64,
     /// Open connections at most.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -206,6 +212,17 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
+/// A duration of at least 1 ms (`--session-ttl`).
+fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
+    parse_duration_ms(s).and_then(|ms| {
+        if ms > 0 {
+            Ok(ms)
+        } else {
+            Err(format!("'{s}' must be longer than 0"))
+        }
+    })
 }
 
 fn init_logging(format: LogFormat) {
@@ -378,6 +395,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             max_body: args.max_body,
             agent_delay_ms: args.agent_delay,
             journal: args.journal,
+            max_sessions: args.max_sessions,
+            session_ttl_ms: args.session_ttl,
             ..Settings::default()
         },
     };

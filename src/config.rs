@@ -13,6 +13,10 @@ pub struct Settings {
     pub journal: usize,
     /// Time allowed for a request body to arrive once its head has.
     pub body_read_timeout: std::time::Duration,
+    /// Sessions besides `default`, at most (`--max-sessions`).
+    pub max_sessions: usize,
+    /// Milliseconds of real time a session may stay unused (`--session-ttl`).
+    pub session_ttl_ms: i64,
 }
 
 impl Default for Settings {
@@ -23,6 +27,8 @@ impl Default for Settings {
             agent_delay_ms: 60_000,
             journal: 1000,
             body_read_timeout: std::time::Duration::from_secs(30),
+            max_sessions: 1000,
+            session_ttl_ms: 3_600_000,
         }
     }
 }

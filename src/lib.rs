@@ -8,7 +8,7 @@
 //! * `start`: start-up shared by `serve` and the tests: fixtures, certificates, listener, banner.
 //! * `edge`: HTTP: server, TLS, the pipeline, the router, /api/ and /_sandbox/ handlers.
 //! * `tools`: the offline tools: the OpenAPI document, the Postman collection, the recorder, the generator.
-//! * `store`: the run-time store: the shared state handle, clock, outbox, fixture loading, watching.
+//! * `store`: the run-time store: the sessions and their handle (state, clock, outbox, journal, faults, checkpoints), fixture loading, watching.
 //! * `domain`: pure and synchronous: tables, values, state, builder, validation, rendering, engine.
 
 pub mod cli;

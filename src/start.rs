@@ -15,7 +15,7 @@ use crate::domain::value::Val;
 use crate::edge::app::{App, Documents};
 use crate::edge::tls::{self, TlsSettings};
 use crate::store::fixtures::{self, Problem};
-use crate::store::{Clock, Store};
+use crate::store::{Clock, Limits, Store};
 
 /// Everything `serve` needs, from the command line.
 #[derive(Clone, Debug)]
@@ -73,8 +73,13 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
         addr: opts.bind,
         source,
     })?;
+    let limits = Limits {
+        journal: opts.settings.journal,
+        max_sessions: opts.settings.max_sessions,
+        ttl_ms: opts.settings.session_ttl_ms,
+    };
     let (files, records) = (loaded.files, loaded.records);
-    let store = Store::new(loaded, opts.fixtures.clone(), clock);
+    let store = Store::from_loaded(loaded, opts.fixtures.clone(), clock, limits);
     Ok(Ready {
         app: App::new(store, opts.settings.clone(), documents),
         tls: tls.config,
@@ -197,6 +202,15 @@ pub fn banner(ready: &Ready, opts: &Options) -> String {
         let _ = writeln!(
             b,
             "    curl {ca}-u {}: {base}/api/companies",
+            shell_word(&key)
+        );
+        let _ = writeln!(
+            b,
+            "  A session of its own (any name; its first request creates it from the fixtures):"
+        );
+        let _ = writeln!(
+            b,
+            "    curl {ca}-u {}: {base}/s/ci-1/api/companies",
             shell_word(&key)
         );
     }

@@ -16,14 +16,19 @@ pub enum Control {
     Outbox,
     Faults,
     Fault,
+    Sessions,
+    Session,
+    Checkpoints,
+    Checkpoint,
+    CheckpointRestore,
 }
 
 /// A control endpoint's path and methods.
 #[derive(Debug)]
 pub struct ControlEndpoint {
     pub endpoint: Control,
-    /// The path, with at most one `{JobId}` (a positive id) or `{id}` (any
-    /// whole number) segment.
+    /// The path, with at most one `{JobId}` (a positive id), `{id}` (any
+    /// whole number) or `{name}` (a session or checkpoint name) segment.
     pub path: &'static str,
     /// The methods offered, upper case, in `Allow` order.
     pub methods: &'static [&'static str],
@@ -91,10 +96,46 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         methods: &["DELETE"],
         summaries: &["Remove one fault rule"],
     },
+    ControlEndpoint {
+        endpoint: Control::Sessions,
+        path: "/_sandbox/sessions",
+        methods: &["GET", "POST"],
+        summaries: &[
+            "The sessions alive, default first",
+            "Create a session (201; 409 if the name exists; 429 beyond --max-sessions)",
+        ],
+    },
+    ControlEndpoint {
+        endpoint: Control::Session,
+        path: "/_sandbox/sessions/{name}",
+        methods: &["DELETE"],
+        summaries: &["End a session (409 for default)"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Checkpoints,
+        path: "/_sandbox/checkpoints",
+        methods: &["GET", "POST"],
+        summaries: &[
+            "The session's checkpoints",
+            "Save the session's state under a name (201; 409 if the name exists)",
+        ],
+    },
+    ControlEndpoint {
+        endpoint: Control::Checkpoint,
+        path: "/_sandbox/checkpoints/{name}",
+        methods: &["DELETE"],
+        summaries: &["Drop a checkpoint"],
+    },
+    ControlEndpoint {
+        endpoint: Control::CheckpointRestore,
+        path: "/_sandbox/checkpoints/{name}/restore",
+        methods: &["POST"],
+        summaries: &["Return the session to a checkpoint"],
+    },
 ];
 
 /// Every control endpoint's path and methods, as docs/control-api.md lists
-/// them (`{…}` stands for a number): a view of [`CONTROL_ENDPOINTS`].
+/// them (`{…}` stands for a number or a name): a view of [`CONTROL_ENDPOINTS`].
 pub const ENDPOINTS: [(&str, &[&str]); CONTROL_ENDPOINTS.len()] = {
     let mut out: [(&str, &[&str]); CONTROL_ENDPOINTS.len()] = [("", &[]); CONTROL_ENDPOINTS.len()];
     let mut i = 0;
@@ -105,10 +146,19 @@ pub const ENDPOINTS: [(&str, &[&str]); CONTROL_ENDPOINTS.len()] = {
     out
 };
 
-/// The endpoint a path names, with the number of its `{…}` segment (0 when
-/// it has none). Leading, trailing and repeated slashes after `/_sandbox`
-/// are ignored at the ends, as before.
-pub fn find(path: &str) -> Option<(&'static ControlEndpoint, u64)> {
+/// The value of a path's `{…}` segment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Param {
+    /// `{JobId}` or `{id}`, else 0.
+    pub id: u64,
+    /// `{name}`, else empty.
+    pub name: String,
+}
+
+/// The endpoint a path names, with the value of its `{…}` segment.
+/// Leading, trailing and repeated slashes after `/_sandbox` are ignored at
+/// the ends, as before.
+pub fn find(path: &str) -> Option<(&'static ControlEndpoint, Param)> {
     let rest = path.strip_prefix("/_sandbox")?;
     let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
     CONTROL_ENDPOINTS
@@ -117,21 +167,30 @@ pub fn find(path: &str) -> Option<(&'static ControlEndpoint, u64)> {
 }
 
 /// Whether `parts` fit the template `path`; the value of its parameter.
-fn matches(path: &str, parts: &[&str]) -> Option<u64> {
+fn matches(path: &str, parts: &[&str]) -> Option<Param> {
     let template: Vec<&str> = path.trim_start_matches("/_sandbox/").split('/').collect();
     if template.len() != parts.len() {
         return None;
     }
-    let mut param = 0;
+    let mut param = Param::default();
     for (t, p) in template.iter().zip(parts) {
         match *t {
-            "{JobId}" => param = positive_id(p)?,
-            "{id}" => param = whole_number(p)?,
+            "{JobId}" => param.id = positive_id(p)?,
+            "{id}" => param.id = whole_number(p)?,
+            "{name}" if valid_name(p) => param.name = (*p).to_string(),
             _ if t == p => {}
             _ => return None,
         }
     }
     Some(param)
+}
+
+/// A session or checkpoint name: `[A-Za-z0-9_.-]{1,64}`.
+pub fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// Decimal digits only.
@@ -161,7 +220,7 @@ mod tests {
 
     #[test]
     fn finds_endpoints_and_their_ids() {
-        let f = |p: &str| find(p).map(|(e, n)| (e.endpoint, n));
+        let f = |p: &str| find(p).map(|(e, n)| (e.endpoint, n.id));
         assert_eq!(f("/_sandbox/health"), Some((Control::Health, 0)));
         assert_eq!(f("/_sandbox/health/"), Some((Control::Health, 0)));
         assert_eq!(f("/_sandbox/jobs/7/run"), Some((Control::JobRun, 7)));
@@ -174,8 +233,16 @@ mod tests {
             "/_sandbox/jobs/9223372036854775808/run",
             "/_sandbox/faults/-1",
             "/_sandbox/nope",
+            "/_sandbox/sessions/a%20b",
+            "/_sandbox/checkpoints/a/b",
         ] {
             assert_eq!(f(p), None, "{p}");
         }
+        let (e, n) =
+            find("/_sandbox/checkpoints/before-1/restore").unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            (e.endpoint, n.name.as_str()),
+            (Control::CheckpointRestore, "before-1")
+        );
     }
 }

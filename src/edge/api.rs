@@ -5,12 +5,13 @@
 use bytes::Bytes;
 use http::{Request, StatusCode};
 
-use super::app::{App, Reply};
+use super::app::{App, Reply, session_base};
 use super::body;
 use super::error::ApiError;
 use super::route::{self, Route};
 use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::schema::Res;
+use crate::store::Store;
 
 /// What serving an /api/ request gave: the answer, and the body it read
 /// (for the journal), whether the answer is a success or a refusal.
@@ -28,8 +29,9 @@ impl From<Result<Reply, ApiError>> for Served {
     }
 }
 
-/// Serves a request under `/api/` for an authenticated partner.
-pub async fn handle<B>(app: &App, req: Request<B>, partner: i64) -> Served
+/// Serves a request under `/api/` of `store`'s session for an
+/// authenticated partner.
+pub async fn handle<B>(app: &App, store: &Store, req: Request<B>, partner: i64) -> Served
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -41,24 +43,25 @@ where
     let params = query_params(req.uri().query());
     let mut warnings = Vec::new();
     let result = match route {
-        Route::List(res) => list(app, res, partner, &params, &mut warnings),
+        Route::List(res) => list(app, store, res, partner, &params, &mut warnings),
         Route::Read(res, id) => {
             ignore_params(&params, &mut warnings);
-            app.store
-                .read(|s| engine::read(s, &app.view(), res, id, partner))
+            let view = app.view(store);
+            store
+                .read(|s| engine::read(s, &view, res, id, partner))
                 .map_err(ApiError::from)
                 .map(Reply::ok)
         }
         Route::Delete(res, id) => {
             ignore_params(&params, &mut warnings);
-            let ctx = app.write_ctx(true);
-            app.store
+            let ctx = app.write_ctx(store, true);
+            store
                 .write(|s| engine::delete(s, &ctx, res, id, partner))
                 .map_err(ApiError::from)
                 .map(|w| Reply::ok(w.body))
         }
         Route::Create(res) | Route::Update(res, _) => {
-            return write(app, req, route, res, partner, params).await;
+            return write(app, store, req, route, res, partner, params).await;
         }
     };
     result.map(|reply| Reply { warnings, ..reply }).into()
@@ -66,16 +69,15 @@ where
 
 fn list(
     app: &App,
+    store: &Store,
     res: Res,
     partner: i64,
     params: &[(String, String)],
     warnings: &mut Vec<String>,
 ) -> Result<Reply, ApiError> {
     let (page_no, page_size) = paging(params, warnings)?;
-    let view = app.view();
-    let body = app
-        .store
-        .read(|s| engine::list(s, &view, res, partner, page_no, page_size));
+    let view = app.view(store);
+    let body = store.read(|s| engine::list(s, &view, res, partner, page_no, page_size));
     Ok(Reply::ok(body))
 }
 
@@ -83,6 +85,7 @@ fn list(
 /// then the engine; the outbox gets the mails the write sent.
 async fn write<B>(
     app: &App,
+    store: &Store,
     req: Request<B>,
     route: Route,
     res: Res,
@@ -96,9 +99,7 @@ where
     let mut warnings = Vec::new();
     if let Route::Update(_, id) = route {
         // the path's record before the content type (order of checks)
-        let found = app
-            .store
-            .read(|s| engine::find(s, res, id, partner).map(|_| ()));
+        let found = store.read(|s| engine::find(s, res, id, partner).map(|_| ()));
         if let Err(e) = found {
             return Err(ApiError::from(e)).into();
         }
@@ -119,10 +120,10 @@ where
         Ok(bytes) => bytes,
         Err(e) => return Err(e).into(),
     };
-    let result = store_body(app, route, res, partner, &bytes).map(|w| {
+    let result = store_body(app, store, route, res, partner, &bytes).map(|w| {
         warnings.extend(w.warnings);
         let reply = match route {
-            Route::Create(_) => Reply::created(w.body, &location(&parts, res, w.id)),
+            Route::Create(_) => Reply::created(w.body, &location(&parts, store, res, w.id)),
             _ => Reply::ok(w.body),
         };
         Reply { warnings, ..reply }
@@ -136,24 +137,26 @@ where
 /// Parses the body and hands it to the engine; the outbox gets the mails.
 fn store_body(
     app: &App,
+    store: &Store,
     route: Route,
     res: Res,
     partner: i64,
     bytes: &[u8],
 ) -> Result<engine::Written, ApiError> {
     let input = body::parse_object(bytes)?;
-    let ctx = app.write_ctx(true);
-    let mut w = app.store.write(|s| match route {
+    let ctx = app.write_ctx(store, true);
+    let mut w = store.write(|s| match route {
         Route::Update(_, id) => engine::update(s, &ctx, res, id, partner, &input),
         _ => engine::create(s, &ctx, res, partner, &input),
     })?;
-    app.store.outbox().push(std::mem::take(&mut w.mails));
+    store.outbox().push(std::mem::take(&mut w.mails));
     Ok(w)
 }
 
-/// The new record's URL: on the host the request named, else its path.
-fn location(parts: &http::request::Parts, res: Res, id: i64) -> String {
-    let path = format!("/api/{}/{}", res.name(), id);
+/// The new record's URL, in the request's session: on the host the request
+/// named, else its path.
+fn location(parts: &http::request::Parts, store: &Store, res: Res, id: i64) -> String {
+    let path = format!("{}/api/{}/{}", session_base(store), res.name(), id);
     route::host(&parts.headers, &parts.uri).map_or(path.clone(), |h| format!("https://{h}{path}"))
 }
 

@@ -1,6 +1,6 @@
-//! What every connection shares ([`App`]: the store, the settings, the
-//! journal, the live fault set) and what every handler answers with
-//! ([`Reply`]), with the contexts the engine is called with.
+//! What every connection shares ([`App`]: the store with its sessions, the
+//! settings) and what every handler answers with ([`Reply`]), with the
+//! contexts the engine is called with in a session.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderName, HeaderValue, StatusCode};
 
-use super::faults::Faults;
-use super::journal::Journal;
 use crate::config::Settings;
 use crate::domain::engine::WriteCtx;
 use crate::domain::rules::ViewCtx;
@@ -32,12 +30,9 @@ pub type Describe = fn() -> Documents;
 
 /// What every connection shares.
 pub struct App {
+    /// The `default` session, and through it every session.
     pub store: Store,
     pub settings: Settings,
-    /// The last `--journal` requests to /api/.
-    pub journal: Journal,
-    /// The active fault rules.
-    pub faults: Faults,
     /// Builds the documents on first use.
     describe: Describe,
     /// /openapi.json and /postman.json, once built.
@@ -50,8 +45,6 @@ impl App {
     pub fn new(store: Store, settings: Settings, describe: Describe) -> Arc<App> {
         Arc::new(App {
             store,
-            journal: Journal::new(settings.journal),
-            faults: Faults::default(),
             describe,
             documents: OnceLock::new(),
             settings,
@@ -69,18 +62,20 @@ impl App {
         self.next_request_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The view every rendering uses: the sandbox clock and the agent delay.
-    pub fn view(&self) -> ViewCtx {
+    /// The view every rendering in `session` uses: its sandbox clock and
+    /// the agent delay.
+    pub fn view(&self, session: &Store) -> ViewCtx {
         ViewCtx {
-            now_ms: self.store.clock().now_ms(),
+            now_ms: session.clock().now_ms(),
             agent_delay_ms: self.settings.agent_delay_ms,
         }
     }
 
-    /// The context of a write: now, and whether `--strict` refuses unknown
-    /// attributes (`strict`: false for the control API's simulations).
-    pub fn write_ctx(&self, strict: bool) -> WriteCtx {
-        let view = self.view();
+    /// The context of a write in `session`: now, and whether `--strict`
+    /// refuses unknown attributes (`strict`: false for the control API's
+    /// simulations).
+    pub fn write_ctx(&self, session: &Store, strict: bool) -> WriteCtx {
+        let view = self.view(session);
         WriteCtx {
             now_ms: view.now_ms,
             strict: strict && self.settings.strict,
@@ -116,6 +111,15 @@ impl Reply {
             .headers
             .push((http::header::LOCATION, header_value(location)));
         reply
+    }
+}
+
+/// Where a session's URLs start: `/s/{name}`, or nothing for `default`.
+pub fn session_base(session: &Store) -> String {
+    if session.is_default() {
+        String::new()
+    } else {
+        format!("/s/{}", session.name())
     }
 }
 

@@ -5,28 +5,29 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::{App, Reply};
+use super::app::{App, Reply, session_base};
 use super::body;
 use super::error::ApiError;
-use super::journal;
 use super::route::{self, ControlRoute};
+use super::sessions;
 use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
 use crate::domain::simulate::{self, Outcome};
 use crate::domain::snapshot;
 use crate::domain::state::sha256;
 use crate::domain::value::{format_timestamp, parse_utc_timestamp};
-use crate::store::{fixtures, watch};
+use crate::store::journal;
+use crate::store::{Store, fixtures, watch};
 
 /// Largest bundle `PUT /_sandbox/snapshot` accepts.
 pub const MAX_SNAPSHOT: usize = 1 << 30;
 
-fn json_reply(v: Value) -> Reply {
+pub(super) fn json_reply(v: Value) -> Reply {
     Reply::ok(serde_json::to_vec(&v).unwrap_or_default())
 }
 
 /// Routes a control API request (already authenticated as admin).
-pub async fn handle<B>(app: &App, req: Request<B>) -> Result<Reply, ApiError>
+pub async fn handle<B>(app: &App, store: &Store, req: Request<B>) -> Result<Reply, ApiError>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -42,65 +43,98 @@ where
         }
     };
     match (route.endpoint, route.method) {
-        (Control::Health, _) => Ok(Reply::ok(health(app))),
-        (Control::Clock, Method::GET) => Ok(Reply::ok(clock_body(app))),
+        (Control::Health, _) => Ok(Reply::ok(health(store))),
+        (Control::Clock, Method::GET) => Ok(Reply::ok(clock_body(store))),
         (Control::Clock, _) => {
-            move_clock(app, &object()?)?;
-            Ok(Reply::ok(clock_body(app)))
+            move_clock(store, &object()?)?;
+            Ok(Reply::ok(clock_body(store)))
         }
+        (Control::Reset, _) if !store.is_default() => Ok(reset_session(store)),
         (Control::Reset, _) => {
             // back to the real time, unless the fixtures refuse to load
             // (then nothing changes, the clock included)
-            let clock = app.store.clock();
+            let clock = store.clock();
             let offset = clock.offset_ms();
             clock.to_real_time();
-            let store = app.store.clone();
-            let loaded = tokio::task::spawn_blocking(move || watch::reload(&store))
+            let reloading = store.clone();
+            let loaded = tokio::task::spawn_blocking(move || watch::reload(&reloading))
                 .await
                 .map_err(ApiError::internal)?;
             if loaded.is_err() {
                 clock.advance_ms(offset);
             }
-            loaded_reply(app, loaded)
+            loaded_reply(store, loaded)
         }
-        (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app))),
-        (Control::Snapshot, _) => load_snapshot(app, bytes).await,
+        (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(store))),
+        (Control::Snapshot, _) => load_snapshot(store, bytes).await,
         (Control::Requests, Method::GET) => {
             let filter = requests_filter(query.as_deref())?;
-            Ok(json_reply(json!({ "data": app.journal.list(&filter) })))
+            Ok(json_reply(json!({ "data": store.journal().list(&filter) })))
         }
         (Control::Requests, _) => {
-            app.journal.clear();
+            store.journal().clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Control::Outbox, Method::GET) => Ok(outbox(app)),
+        (Control::Outbox, Method::GET) => Ok(outbox(store)),
         (Control::Outbox, _) => {
-            app.store.outbox().clear();
+            store.outbox().clear();
             Ok(json_reply(json!({ "data": [] })))
         }
-        (Control::Faults, Method::GET) => Ok(json_reply(json!({ "data": app.faults.list() }))),
+        (Control::Faults, Method::GET) => Ok(json_reply(json!({ "data": store.faults().list() }))),
         (Control::Faults, Method::POST) => {
             let rule = FaultRule::parse(&Value::Object(object()?))
                 .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
-            let mut reply = json_reply(app.faults.add(rule));
+            let mut reply = json_reply(store.faults().add(rule));
             reply.status = StatusCode::CREATED;
             Ok(reply)
         }
         (Control::Faults, _) => {
-            app.faults.clear();
+            store.faults().clear();
             Ok(json_reply(json!({ "data": [] })))
         }
         (Control::Fault, _) => {
             let id = route.id;
-            if app.faults.remove(id) {
-                Ok(json_reply(json!({ "data": app.faults.list() })))
+            if store.faults().remove(id) {
+                Ok(json_reply(json!({ "data": store.faults().list() })))
             } else {
                 Err(ApiError::not_found(format!("There is no fault rule {id}.")))
             }
         }
         // the router admits only positive ids within i64 for {JobId}
-        (Control::JobRun, _) => run_job(app, route.id as i64, &object()?),
+        (Control::JobRun, _) => run_job(app, store, route.id as i64, &object()?),
+        (Control::Sessions, Method::GET) => Ok(sessions::list(store)),
+        (Control::Sessions, _) => sessions::create(store, &object()?),
+        (Control::Session, _) => sessions::end(store, &route.name),
+        (Control::Checkpoints, Method::GET) => Ok(sessions::checkpoints(store)),
+        (Control::Checkpoints, _) => sessions::take_checkpoint(store, &object()?),
+        (Control::Checkpoint, _) => sessions::drop_checkpoint(store, &route.name),
+        (Control::CheckpointRestore, _) => sessions::restore(store, &route.name),
     }
+}
+
+/// `POST /s/{name}/_sandbox/reset`: the session back to the state it was
+/// created from, and its clock to the real time.
+fn reset_session(store: &Store) -> Reply {
+    let started = std::time::Instant::now();
+    let discarded = store.reset_session().unwrap_or(0);
+    let counts = store.read(|s| s.counts());
+    let records: usize = counts.iter().map(|(_, n)| *n).sum();
+    let counts: serde_json::Map<String, Value> = counts
+        .into_iter()
+        .map(|(res, n)| (res.name().to_string(), json!(n)))
+        .collect();
+    tracing::info!(
+        session = store.name(),
+        ms = started.elapsed().as_millis() as u64,
+        discarded_api_changes = discarded,
+        "session reset"
+    );
+    json_reply(json!({
+        "files": 0,
+        "records": records,
+        "discarded_api_changes": discarded,
+        "counts": counts,
+    }))
 }
 
 /// The body of a POST or PUT (a snapshot may be as large as a bundle);
@@ -129,15 +163,15 @@ where
 
 /// `PUT /_sandbox/snapshot`: loads the bundle off to the side and swaps it
 /// in, or answers every problem (nothing swapped in).
-async fn load_snapshot(app: &App, bytes: Bytes) -> Result<Reply, ApiError> {
-    let store = app.store.clone();
-    let now = store.clock().now_ms();
+async fn load_snapshot(store: &Store, bytes: Bytes) -> Result<Reply, ApiError> {
+    let loading = store.clone();
+    let now = loading.clock().now_ms();
     let loaded = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let digest = sha256(&bytes);
         let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
         let (files, records) = (loaded.files, loaded.records);
-        let discarded = store.swap_in_bundle(loaded.state, &digest);
+        let discarded = loading.swap_in_bundle(loaded.state, &digest);
         Ok(watch::Reloaded {
             files,
             records,
@@ -147,13 +181,12 @@ async fn load_snapshot(app: &App, bytes: Bytes) -> Result<Reply, ApiError> {
     })
     .await
     .map_err(ApiError::internal)?;
-    loaded_reply(app, loaded)
+    loaded_reply(store, loaded)
 }
 
 /// `GET /_sandbox/outbox`: the e-mails, newest first.
-fn outbox(app: &App) -> Reply {
-    let mails: Vec<Value> = app
-        .store
+fn outbox(store: &Store) -> Reply {
+    let mails: Vec<Value> = store
         .outbox()
         .list()
         .into_iter()
@@ -168,13 +201,12 @@ fn outbox(app: &App) -> Reply {
 /// Answers a reset or a snapshot load: what was loaded, or every problem
 /// (nothing swapped in).
 fn loaded_reply(
-    app: &App,
+    store: &Store,
     loaded: Result<watch::Reloaded, Vec<fixtures::Problem>>,
 ) -> Result<Reply, ApiError> {
     match loaded {
         Ok(r) => {
-            let counts: serde_json::Map<String, Value> = app
-                .store
+            let counts: serde_json::Map<String, Value> = store
                 .read(|s| s.counts())
                 .into_iter()
                 .map(|(res, n)| (res.name().to_string(), json!(n)))
@@ -194,12 +226,11 @@ fn loaded_reply(
 }
 
 /// The whole state as a bundle, the fault rules as its `sandbox`.
-fn snapshot(app: &App) -> Vec<u8> {
-    let rules = app.faults.rules();
+fn snapshot(store: &Store) -> Vec<u8> {
+    let rules = store.faults().rules();
     let sandbox = (!rules.is_empty())
         .then(|| serde_json::to_vec(&json!({ "faults": rules })).unwrap_or_default());
-    app.store
-        .snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
+    store.snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
 }
 
 fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
@@ -226,7 +257,12 @@ fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
 }
 
 /// `POST /_sandbox/jobs/{JobId}/run` with `{"JobStatus": …, "ErrorMessages": …}`.
-fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Result<Reply, ApiError> {
+fn run_job(
+    app: &App,
+    store: &Store,
+    job: i64,
+    input: &serde_json::Map<String, Value>,
+) -> Result<Reply, ApiError> {
     let mut errors = Vec::new();
     for k in input
         .keys()
@@ -254,22 +290,20 @@ fn run_job(app: &App, job: i64, input: &serde_json::Map<String, Value>) -> Resul
     let Some(outcome) = outcome.filter(|_| errors.is_empty()) else {
         return Err(ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors));
     };
-    let ctx = app.write_ctx(false);
-    let run = app
-        .store
-        .write(|s| simulate::run_job(s, &ctx, job, outcome, messages))?;
-    app.store.outbox().push(run.mails);
+    let ctx = app.write_ctx(store, false);
+    let run = store.write(|s| simulate::run_job(s, &ctx, job, outcome, messages))?;
+    store.outbox().push(run.mails);
     Ok(Reply::created(
         run.body,
-        &format!("/api/logs/{}", run.log_id),
+        &format!("{}/api/logs/{}", session_base(store), run.log_id),
     ))
 }
 
 /// `GET /_sandbox/health`: what is loaded, whether the fixtures are
 /// watched, and the problem of the last reload while it failed.
-fn health(app: &App) -> Vec<u8> {
-    let status = app.store.status();
-    let (loaded_at, counts) = app.store.read(|s| {
+fn health(store: &Store) -> Vec<u8> {
+    let status = store.status();
+    let (loaded_at, counts) = store.read(|s| {
         let counts: serde_json::Map<String, Value> = s
             .counts()
             .into_iter()
@@ -289,7 +323,8 @@ fn health(app: &App) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "status": if error.is_some() || watch_lost { "degraded" } else { "ok" },
         "version": env!("CARGO_PKG_VERSION"),
-        "fixtures": app.store.source().display().to_string(),
+        "fixtures": store.source().display().to_string(),
+        "sessions": store.session_count(),
         "loaded_at": format_timestamp(loaded_at),
         "counts": counts,
         "watching": status.watching,
@@ -300,8 +335,8 @@ fn health(app: &App) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-fn clock_body(app: &App) -> Vec<u8> {
-    let clock = app.store.clock();
+fn clock_body(store: &Store) -> Vec<u8> {
+    let clock = store.clock();
     serde_json::to_vec(&json!({
         "now": format_timestamp(clock.now_ms()),
         "offset_seconds": offset_seconds(clock.offset_ms()),
@@ -320,14 +355,14 @@ fn offset_seconds(offset_ms: i64) -> i64 {
     }
 }
 
-fn invalid(msg: impl Into<String>) -> ApiError {
+pub(super) fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
 }
 
 /// `{"advance": SECONDS}`, `{"set": "YYYY-MM-DDTHH:MM:SS.mmm"}` (UTC), or
 /// `{"set": "now"}` (back to the real time).
-fn move_clock(app: &App, input: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
-    let clock = app.store.clock();
+fn move_clock(store: &Store, input: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    let clock = store.clock();
     let unknown: Vec<&String> = input
         .keys()
         .filter(|k| *k != "advance" && *k != "set")

@@ -159,20 +159,23 @@ pub struct ControlRoute {
     pub endpoint: Control,
     /// The number in the path (`{JobId}`, a fault rule's `{id}`), else 0.
     pub id: u64,
+    /// The name in the path (`{name}`), else empty.
+    pub name: String,
     /// One of the methods the endpoint offers.
     pub method: Method,
 }
 
 /// Routes a request under `/_sandbox/` by the control endpoint table.
 pub fn control(method: &Method, path: &str) -> Result<ControlRoute, ApiError> {
-    let (endpoint, id) = control::find(path)
+    let (endpoint, param) = control::find(path)
         .ok_or_else(|| ApiError::not_found(format!("No such control endpoint: {path}.")))?;
     if !endpoint.methods.contains(&method.as_str()) {
         return Err(ApiError::method_not_allowed(method, endpoint.methods));
     }
     Ok(ControlRoute {
         endpoint: endpoint.endpoint,
-        id,
+        id: param.id,
+        name: param.name,
         method: method.clone(),
     })
 }

@@ -1,6 +1,7 @@
-//! The request pipeline: request id -> fault rules (for /api/) -> the key
-//! -> the /api/ or /_sandbox/ handler -> response, then the journal (for
-//! /api/) and one access-log line. Every failure becomes a 4xx/5xx response:
+//! The request pipeline: request id -> session (`/s/{name}` or
+//! `X-Sandbox-Session`, created by its first authenticated request) -> fault
+//! rules (for /api/) -> the key -> the /api/ or /_sandbox/ handler ->
+//! response, then the session's journal (for /api/) and one access-log line. Every failure becomes a 4xx/5xx response:
 //! returning `Err` to hyper would abort the connection, which only a `close`
 //! fault rule does.
 
@@ -19,10 +20,12 @@ use super::auth::{self, Principal};
 use super::body::Body;
 use super::control;
 use super::error::ApiError;
-use super::faults::Decision;
-use super::journal;
 use super::route::{self, Area};
+use super::sessions;
 use crate::domain::value::format_timestamp;
+use crate::store::Store;
+use crate::store::faults::Decision;
+use crate::store::journal;
 
 /// The error that makes hyper close the connection without an answer: the
 /// only way a request "fails" (a `close` fault rule).
@@ -49,10 +52,10 @@ struct Seen {
 
 impl Seen {
     /// A journal entry for this request, without bodies.
-    fn entry(&self, app: &App, partner_id: Option<i64>, status: u16) -> journal::Entry {
+    fn entry(&self, store: &Store, partner_id: Option<i64>, status: u16) -> journal::Entry {
         journal::Entry {
             id: self.id,
-            time: format_timestamp(app.store.clock().now_ms()),
+            time: format_timestamp(store.clock().now_ms()),
             method: self.method.to_string(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -65,22 +68,39 @@ impl Seen {
     }
 }
 
-/// Handles one request: faults (for /api/), then the pipeline, then the
-/// journal (for /api/) and the access log. Every problem is an error
-/// response; only a `close` fault ends the connection instead.
-pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Body>, CloseConnection>
+/// Handles one request: its session, faults (for /api/), then the
+/// pipeline, then the journal (for /api/) and the access log. Every problem
+/// is an error response; only a `close` fault ends the connection instead.
+pub async fn handle<B>(
+    app: Arc<App>,
+    mut req: Request<B>,
+) -> Result<Response<Body>, CloseConnection>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    let id = app.next_request_id();
+    let started = Instant::now();
+    let selected = sessions::select(req.headers(), req.uri());
+    if let Ok((_, uri)) = &selected {
+        *req.uri_mut() = uri.clone(); // the /api/... or /_sandbox/... part
+    }
     let path = req.uri().path().to_owned();
     let seen = Seen {
-        id: app.next_request_id(),
+        id,
         method: req.method().clone(),
         area: route::area(&path),
         path,
         query: req.uri().query().map(str::to_owned),
-        started: Instant::now(),
+        started,
+    };
+    let store = match selected.map(|(name, _)| name) {
+        Ok(None) => app.store.clone(),
+        Ok(Some(name)) => match open(&app, &seen, &req, &name) {
+            Ok(store) => store,
+            Err(e) => return Ok(log(&seen, None, refused(&app, &seen, e))),
+        },
+        Err(e) => return Ok(log(&seen, None, refused(&app, &seen, e))),
     };
     let mut credentials = HeaderMap::new();
     if let Some(v) = req
@@ -91,19 +111,19 @@ where
         credentials.insert(header::AUTHORIZATION, v.clone());
     }
     let (fault, key_partner) = if seen.area == Area::Api {
-        fault_for(&app, &req).await
+        fault_for(&store, &req).await
     } else {
         (None, None)
     };
     let dispatched = match fault {
         Some(Fault::Close) => {
-            app.journal.push(seen.entry(&app, key_partner, 0));
+            store.journal().push(seen.entry(&store, key_partner, 0));
             tracing::info!(target: "cleverfox_sandbox::access", request_id = seen.id, method = %seen.method,
-                path = %seen.path, status = 0, "request: connection closed by a fault rule");
+                path = %seen.path, session = store.name(), status = 0, "request: connection closed by a fault rule");
             return Err(CloseConnection);
         }
         Some(Fault::Respond(e)) => Dispatched::refused(e),
-        None => dispatch(&app, req).await,
+        None => dispatch(&app, &store, req).await,
     };
     let partner = dispatched
         .principal
@@ -112,10 +132,34 @@ where
         .or_else(|| {
             // refused by authentication: the journal still names a known key's partner
             (seen.area == Area::Api && dispatched.principal.is_none())
-                .then(|| app.store.read(|s| auth::partner_of(s, &credentials)))
+                .then(|| store.read(|s| auth::partner_of(s, &credentials)))
                 .flatten()
         });
-    let response = respond(&app, &seen, partner, dispatched.served);
+    let response = respond(&app, Some(&store), &seen, partner, dispatched.served);
+    Ok(log(&seen, partner, response))
+}
+
+/// The session `name` for a request under /api/ or /_sandbox/: a live one,
+/// or one created now from the fixtures, but only for a request that its
+/// key does not refuse (so a 401 or 403 creates nothing).
+fn open<B>(app: &App, seen: &Seen, req: &Request<B>, name: &str) -> Result<Store, ApiError> {
+    if app.store.session(name).is_none() {
+        let who = app.store.read_base(|base| match seen.area {
+            Area::Api => auth::partner(base, req.headers()).map(drop),
+            _ => auth::admin(base, req.headers()).map(drop),
+        });
+        who?;
+    }
+    app.store.open_session(name).map_err(sessions::open_error)
+}
+
+/// A request refused before it reached a session: no journal entry.
+fn refused(app: &App, seen: &Seen, e: ApiError) -> Response<Body> {
+    respond(app, None, seen, None, Err(e).into())
+}
+
+/// The access-log line of a request.
+fn log(seen: &Seen, partner: Option<i64>, response: Response<Body>) -> Response<Body> {
     tracing::info!(
         target: "cleverfox_sandbox::access",
         request_id = seen.id,
@@ -126,12 +170,20 @@ where
         partner,
         "request"
     );
-    Ok(response)
+    response
 }
 
 /// The answer as a response with its headers; the journal entry of an
-/// /api/ request.
-fn respond(app: &App, seen: &Seen, partner: Option<i64>, served: Served) -> Response<Body> {
+/// /api/ request in its session, which counts a successful write.
+fn respond(
+    app: &App,
+    store: Option<&Store>,
+    seen: &Seen,
+    partner: Option<i64>,
+    served: Served,
+) -> Response<Body> {
+    let wrote = served.result.as_ref().is_ok_and(|r| r.status.is_success())
+        && matches!(seen.method, Method::POST | Method::PUT | Method::DELETE);
     let (status, body, mut headers) = match served.result {
         Ok(reply) => {
             let mut headers = reply.headers;
@@ -158,11 +210,16 @@ fn respond(app: &App, seen: &Seen, partner: Option<i64>, served: Served) -> Resp
             header_value(&summary),
         ));
     }
-    if seen.area == Area::Api && app.journal.enabled() {
-        let mut entry = seen.entry(app, partner, status.as_u16());
-        entry.response_body = Some(journal::cut_text(&body));
-        entry.request_body = served.request_body.as_deref().and_then(journal::keep_body);
-        app.journal.push(entry);
+    if let Some(store) = store.filter(|_| seen.area == Area::Api) {
+        if wrote {
+            store.note_change();
+        }
+        if store.journal().enabled() {
+            let mut entry = seen.entry(store, partner, status.as_u16());
+            entry.response_body = Some(journal::cut_text(&body));
+            entry.request_body = served.request_body.as_deref().and_then(journal::keep_body);
+            store.journal().push(entry);
+        }
     }
     let mut response = json_response(status, body);
     for (name, value) in headers {
@@ -177,21 +234,20 @@ enum Fault {
     Close,
 }
 
-/// Applies the fault rules to an /api/ request (after their delay); also
-/// returns the partner of the request's key, if any.
-async fn fault_for<B>(app: &App, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
-    let generation = app.store.generation();
-    if app.faults.file_generation() != generation {
-        let rules = app.store.read(|s| s.faults.clone());
-        app.faults.replace_file_rules(generation, rules);
+/// Applies the session's fault rules to an /api/ request (after their
+/// delay); also returns the partner of the request's key, if any.
+async fn fault_for<B>(store: &Store, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
+    let generation = store.generation();
+    let faults = store.faults();
+    if faults.file_generation() != generation {
+        let rules = store.read(|s| s.faults.clone());
+        faults.replace_file_rules(generation, rules);
     }
-    if app.faults.is_empty() {
+    if faults.is_empty() {
         return (None, None); // the common case: no rule, nothing to look up
     }
-    let partner = app.store.read(|s| auth::partner_of(s, req.headers()));
-    let decision = app
-        .faults
-        .decide(req.method().as_str(), req.uri().path(), partner);
+    let partner = store.read(|s| auth::partner_of(s, req.headers()));
+    let decision = faults.decide(req.method().as_str(), req.uri().path(), partner);
     let (delay, fault) = match decision {
         Decision::Serve { delay } => (delay, None),
         Decision::Close { delay } => (delay, Some(Fault::Close)),
@@ -250,7 +306,7 @@ impl Dispatched {
 
 /// The published descriptions and the index at `/` without a key; else the
 /// key, then the /api/ or /_sandbox/ handler.
-async fn dispatch<B>(app: &App, req: Request<B>) -> Dispatched
+async fn dispatch<B>(app: &App, store: &Store, req: Request<B>) -> Dispatched
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -265,7 +321,7 @@ where
             _ => {}
         }
     }
-    let who = app.store.read(|state| match area {
+    let who = store.read(|state| match area {
         Area::Api => auth::partner(state, req.headers()),
         Area::Sandbox => auth::admin(state, req.headers()),
         Area::Other => auth::any(state, req.headers()),
@@ -275,8 +331,8 @@ where
         Err(e) => return Dispatched::refused(e),
     };
     let served = match (area, who) {
-        (Area::Api, Principal::Partner(partner)) => api::handle(app, req, partner).await,
-        (Area::Sandbox, Principal::Admin) => control::handle(app, req).await.into(),
+        (Area::Api, Principal::Partner(partner)) => api::handle(app, store, req, partner).await,
+        (Area::Sandbox, Principal::Admin) => control::handle(app, store, req).await.into(),
         _ => Err(ApiError::not_found(format!("No such resource: {path}."))).into(),
     };
     Dispatched {

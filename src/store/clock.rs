@@ -17,7 +17,8 @@ impl Clock {
         Clock::default()
     }
 
-    fn real_now_ms() -> i64 {
+    /// The real time, in UTC milliseconds since 1970.
+    pub fn real_now_ms() -> i64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64)
@@ -40,6 +41,13 @@ impl Clock {
     /// Returns the clock to the real time (offset 0).
     pub fn to_real_time(&self) {
         self.offset_ms.store(0, Ordering::Relaxed);
+    }
+
+    /// A clock of its own that starts `offset_ms` away from the real time.
+    pub fn with_offset_ms(offset_ms: i64) -> Clock {
+        let c = Clock::new();
+        c.advance_ms(offset_ms);
+        c
     }
 
     /// Sets the clock so that it reads `ms` now, and runs on from there.

@@ -1,6 +1,8 @@
-//! The run-time store: one domain [`State`] behind one swap point, shared
-//! through the cheap-to-clone [`Store`] handle with the sandbox clock, the
-//! outbox and the reload status; loading fixtures and watching them.
+//! The run-time store: the sessions (each a complete sandbox: one domain
+//! [`State`] behind one swap point, with its clock, outbox, journal, fault
+//! rules and checkpoints), shared through the cheap-to-clone [`Store`]
+//! handle on one of them, with the reload status; loading fixtures and
+//! watching them.
 //!
 //! Readers hold the read lock for one synchronous step (authenticate, look
 //! up, render) and never across an `.await`; a reload builds a new `State`
@@ -8,43 +10,43 @@
 //! old data or the new, never a mix.
 
 pub mod clock; // the sandbox clock
+pub mod faults; // the live fault set
 pub mod fixtures; // loading and checking fixtures with file:line:column problems
+pub mod journal; // the request journal
 pub mod json_scan; // where JSON values start and end, for locating problems
 pub mod loader; // the one thread every fixture load runs on
 pub mod outbox; // the e-mails the sandbox would have sent
 pub mod recent; // the bounded newest-first queue of the outbox and the journal
 pub mod served; // the snapshots served lately
+pub mod session; // one session: a sandbox of its own, and its checkpoints
+pub mod sessions; // the registry of sessions, bounded and expiring
 pub mod watch; // hot reload of the fixtures
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::domain::state::{State, sha256};
 pub use clock::Clock;
-use fixtures::{Base, Loaded};
+use fixtures::{Base, Loaded, Stamps};
 pub use outbox::Outbox;
-use served::Served;
+use session::{Seed, Session};
+pub use sessions::Limits;
+use sessions::Registry;
 
-/// Where the fixtures come from, and the state loaded from them.
+/// Where the fixtures come from, the sessions, and the reload status.
 struct Shared {
-    state: RwLock<State>,
-    /// The state as loaded from the fixtures, with their stamps: a reset of
-    /// unchanged files clones it (O(1)), a reload reads only what changed
-    /// since it. Shared with `state` until the API writes.
+    /// The fixtures as last loaded, with the stamps of their files: a
+    /// reset of unchanged files clones it (O(1)), a reload re-reads only
+    /// the files changed since it.
     base: RwLock<Arc<Base>>,
-    clock: Clock,
     /// The fixtures directory or bundle file.
     source: PathBuf,
-    outbox: Outbox,
     /// Whether the fixtures are watched, and the last reload's problems.
     status: Mutex<ReloadStatus>,
-    /// Counts the states swapped in, so what derives from a state (the fault
-    /// rules of sandbox.json) can tell it changed.
-    generation: AtomicU64,
-    /// The snapshots served lately, so loading one back discards only the
-    /// API changes made since it was taken.
-    served: Served,
+    /// Every session, `default` included, and the fixtures as last loaded
+    /// (what new sessions are made from).
+    sessions: Registry,
 }
 
 /// What health reports about reloading.
@@ -59,43 +61,69 @@ pub struct ReloadStatus {
     pub problems: Option<Vec<fixtures::Problem>>,
 }
 
-/// Cheap-to-clone handle on the shared state.
+/// Cheap-to-clone handle on one session (and, through it, on the others).
 #[derive(Clone)]
 pub struct Store {
     shared: Arc<Shared>,
+    session: Arc<Session>,
 }
 
 impl Store {
-    pub fn new(loaded: Loaded, source: PathBuf, clock: Clock) -> Store {
+    /// A store serving `state` as the `default` session, whose clock is `clock`.
+    pub fn new(state: State, source: PathBuf, clock: Clock, limits: Limits) -> Store {
+        let base = state.clone();
+        let seed = Seed {
+            state,
+            offset_ms: clock.offset_ms(),
+            outbox: Vec::new(),
+            from: "fixtures".into(),
+        };
+        let (sessions, default) = Registry::new(seed, limits);
         Store {
             shared: Arc::new(Shared {
-                base: RwLock::new(Arc::new(Base::new(&loaded))),
-                state: RwLock::new(loaded.state),
-                clock,
+                base: RwLock::new(Arc::new(Base {
+                    state: base,
+                    stamps: Stamps::default(),
+                })),
                 source,
-                outbox: Outbox::default(),
                 status: Mutex::new(ReloadStatus::default()),
-                generation: AtomicU64::new(1),
-                served: Served::default(),
+                sessions,
             }),
+            session: default,
+        }
+    }
+
+    /// A handle on `session` sharing this one's registry.
+    fn on(&self, session: Arc<Session>) -> Store {
+        Store {
+            shared: self.shared.clone(),
+            session,
         }
     }
 
     /// Runs `f` on the current state under the read lock. `f` must not block.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        let guard = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
-        f(&guard)
+        self.session.read(f)
     }
 
     /// Runs `f` on the current state under the write lock: one write at a
     /// time, atomic for readers. `f` must not block.
     pub fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
+        self.session.write(f)
     }
 
     pub fn outbox(&self) -> &Outbox {
-        &self.shared.outbox
+        &self.session.outbox
+    }
+
+    /// The request journal of this session.
+    pub fn journal(&self) -> &journal::Journal {
+        &self.session.journal
+    }
+
+    /// The live fault rules of this session.
+    pub fn faults(&self) -> &faults::Faults {
+        &self.session.faults
     }
 
     pub fn status(&self) -> ReloadStatus {
@@ -135,20 +163,25 @@ impl Store {
         })
     }
 
-    /// Swaps in a new state; returns the old one (drop it outside any lock).
-    pub fn replace(&self, new: State) -> State {
-        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
-        self.shared.generation.fetch_add(1, Ordering::Relaxed);
-        std::mem::replace(&mut *guard, new)
-    }
-
-    /// Swaps in a state that loaded cleanly, clears the last reload's
-    /// problems, and drops the old state outside the lock; returns how many
-    /// API changes the old state held (now discarded).
+    /// Swaps a freshly loaded set of fixtures in: the data of `default` and
+    /// the base of sessions created from now on (existing sessions keep
+    /// theirs); clears the last reload's problems and drops the old state
+    /// outside the lock; returns how many API changes the old state held
+    /// (now discarded).
     pub fn swap_in(&self, state: State) -> u64 {
-        let old = self.replace(state);
+        self.shared.sessions.set_base(state.clone());
+        let old = self.shared.sessions.default().replace(state);
         self.set_fixture_error(None);
         old.changes
+    }
+
+    /// A store as [`Store::new`], serving what was just loaded, whose file
+    /// stamps let the first reset or reload skip unchanged files.
+    pub fn from_loaded(loaded: Loaded, source: PathBuf, clock: Clock, limits: Limits) -> Store {
+        let base = Arc::new(Base::new(&loaded));
+        let store = Store::new(loaded.state, source, clock, limits);
+        *store.shared.base.write().unwrap_or_else(|e| e.into_inner()) = base;
+        store
     }
 
     /// The fixtures as last loaded (O(1): shared).
@@ -177,12 +210,12 @@ impl Store {
     /// `write` writes it under the read lock; remembered (by digest) so that
     /// [`Store::swap_in_bundle`] recognises it.
     pub fn snapshot(&self, write: impl FnOnce(&State) -> Vec<u8>) -> Vec<u8> {
-        let (bytes, generation, changes) = self.read(|s| {
+        let (bytes, generation, changes) = self.session.read(|s| {
             // read under the lock that `replace` bumps the generation under
             let generation = self.generation();
             (write(s), generation, s.changes)
         });
-        self.shared
+        self.session
             .served
             .remember(sha256(&bytes), generation, changes);
         bytes
@@ -195,30 +228,33 @@ impl Store {
     /// new state is what the bundle holds, so sending the same bundle again
     /// later discards only what was changed after this.
     pub fn swap_in_bundle(&self, mut state: State, digest: &[u8; 32]) -> u64 {
-        let mut guard = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
-        let served = &self.shared.served;
+        let session = &self.session;
+        let mut guard = session.state.write().unwrap_or_else(|e| e.into_inner());
+        let served = &session.served;
         let held = served
             .changes_held(digest, self.generation())
             .filter(|&held| held <= guard.changes)
             .unwrap_or(0);
         state.changes = held;
         let discarded = guard.changes - held;
-        let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let generation = session.generation.fetch_add(1, Ordering::Relaxed) + 1;
         served.remember(*digest, generation, held);
         let old = std::mem::replace(&mut *guard, state);
         drop(guard);
-        self.set_fixture_error(None);
+        if self.is_default() {
+            self.set_fixture_error(None);
+        }
         drop(old);
         discarded
     }
 
     /// Changes whenever a new state is swapped in.
     pub fn generation(&self) -> u64 {
-        self.shared.generation.load(Ordering::Relaxed)
+        self.session.generation.load(Ordering::Relaxed)
     }
 
     pub fn clock(&self) -> &Clock {
-        &self.shared.clock
+        &self.session.clock
     }
 
     pub fn source(&self) -> &std::path::Path {

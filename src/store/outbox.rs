@@ -33,6 +33,11 @@ impl Outbox {
         self.mails.list(|_| true)
     }
 
+    /// Puts back the mails a checkpoint saved (newest first).
+    pub fn replace(&self, newest_first: Vec<Mail>) {
+        self.mails.replace(newest_first);
+    }
+
     pub fn clear(&self) {
         self.mails.clear();
     }

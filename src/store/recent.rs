@@ -70,6 +70,13 @@ impl<T: Clone> Recent<T> {
             .collect()
     }
 
+    /// Replaces the items with `newest_first` (as [`Recent::list`] gave
+    /// them); numbering goes on from where it was, so numbers are not reused.
+    pub fn replace(&self, newest_first: Vec<T>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.items = newest_first.into_iter().take(self.capacity).rev().collect();
+    }
+
     pub fn clear(&self) {
         self.inner
             .lock()

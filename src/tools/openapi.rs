@@ -465,6 +465,13 @@ fn sandbox_paths(paths: &mut Map<String, Value>) {
                 );
             }
         }
+        if path.contains("{name}") {
+            item.insert(
+                "parameters".into(),
+                json!([{ "name": "name", "in": "path", "required": true,
+                         "schema": { "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" } }]),
+            );
+        }
         paths.insert(path.to_string(), Value::Object(item));
     }
 }

@@ -10,7 +10,7 @@ use cleverfox_sandbox::domain::snapshot::write_bundle;
 use cleverfox_sandbox::domain::state::{KeyKind, State};
 use cleverfox_sandbox::domain::value::Val;
 use cleverfox_sandbox::domain::value::{ArcStr, format_timestamp};
-use cleverfox_sandbox::edge::faults::{Decision, Faults};
+use cleverfox_sandbox::store::faults::{Decision, Faults};
 use cleverfox_sandbox::store::fixtures::{Problem, load_bundle_bytes};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
