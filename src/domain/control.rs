@@ -2,7 +2,7 @@
 //! each endpoint's path and the methods it offers. The edge routes by this
 //! table and the OpenAPI document describes it, so the two cannot disagree.
 
-use super::value::parse_id;
+use super::value::{parse_id, whole_number};
 
 /// One control endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,14 +191,6 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
-/// Decimal digits only.
-fn whole_number(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// A record id, as a path names it.

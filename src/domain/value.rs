@@ -177,13 +177,21 @@ pub fn parse_utc_timestamp(s: &str) -> Result<i64, TimestampError> {
     }
 }
 
-/// A positive integer id as the API accepts it in a path: decimal digits
-/// only, at least 1, within `i64`.
-pub fn parse_id(s: &str) -> Option<i64> {
+/// A whole number in decimal digits only (no sign, no fraction); values too
+/// large for u64 saturate at `u64::MAX`.
+pub fn whole_number(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    s.parse::<i64>().ok().filter(|&id| id > 0)
+    Some(s.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+/// A positive integer id as the API accepts it in a path: decimal digits
+/// only, at least 1, within `i64`.
+pub fn parse_id(s: &str) -> Option<i64> {
+    whole_number(s)
+        .and_then(|n| i64::try_from(n).ok())
+        .filter(|&id| id > 0)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::route::{self, Route};
 use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::schema::Res;
+pub use crate::domain::value::whole_number;
 use crate::store::Store;
 
 /// What serving an /api/ request gave: the answer, and the body it read
@@ -223,12 +224,4 @@ pub fn paging(
         page_size = MAX_PAGE_SIZE;
     }
     Ok((page_no, page_size))
-}
-
-/// A whole number in decimal digits; values too large for u64 saturate.
-pub fn whole_number(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(s.parse::<u64>().unwrap_or(u64::MAX))
 }
