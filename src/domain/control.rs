@@ -21,6 +21,8 @@ pub enum Control {
     Checkpoints,
     Checkpoint,
     CheckpointRestore,
+    Console,
+    Data,
 }
 
 /// A control endpoint's path and methods.
@@ -131,6 +133,20 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         path: "/_sandbox/checkpoints/{name}/restore",
         methods: &["POST"],
         summaries: &["Return the session to a checkpoint"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Console,
+        path: "/_sandbox/console",
+        methods: &["GET"],
+        summaries: &["The console: a web page over this API (HTML)"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Data,
+        path: "/_sandbox/data/{name}",
+        methods: &["GET"],
+        summaries: &[
+            "Every partner's records of one collection, rendered as /api/ does, paged and searchable",
+        ],
     },
 ];
 

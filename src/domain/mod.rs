@@ -1,6 +1,7 @@
 //! The CleverFox domain: pure and synchronous, it knows neither HTTP nor the
 //! store's locks, files or tasks.
 
+pub mod browse; // the data of a collection as the console browses it
 pub mod build; // the checked record builder: a record filled by attribute name
 pub mod control; // the /_sandbox/ endpoint table
 pub mod engine; // list, read, create, update, delete within a partner's scope

@@ -7,15 +7,18 @@ use serde_json::{Value, json};
 
 use super::app::{App, Reply, session_base};
 use super::body;
+use super::console;
 use super::error::ApiError;
 use super::route::{self, ControlRoute};
 use super::sessions;
+use crate::domain::browse::{self, Browse};
 use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
+use crate::domain::schema::Res;
 use crate::domain::simulate::{self, Outcome};
 use crate::domain::snapshot;
 use crate::domain::state::sha256;
-use crate::domain::value::{format_timestamp, parse_utc_timestamp};
+use crate::domain::value::{format_timestamp, parse_utc_timestamp, whole_number};
 use crate::store::journal;
 use crate::store::{Store, fixtures, watch};
 
@@ -109,6 +112,8 @@ where
         (Control::Checkpoints, _) => sessions::take_checkpoint(store, &object()?),
         (Control::Checkpoint, _) => sessions::drop_checkpoint(store, &route.name),
         (Control::CheckpointRestore, _) => sessions::restore(store, &route.name),
+        (Control::Console, _) => Ok(console::reply()),
+        (Control::Data, _) => data(app, store, &route.name, query.as_deref()),
     }
 }
 
@@ -233,6 +238,43 @@ fn snapshot(store: &Store) -> Vec<u8> {
     store.snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
 }
 
+/// `GET /_sandbox/data/{collection}?q=TEXT&id=N&page=N&page_size=N`: every
+/// partner's records of one collection, as the console browses them.
+fn data(app: &App, store: &Store, name: &str, query: Option<&str>) -> Result<Reply, ApiError> {
+    let res = Res::from_name(name)
+        .ok_or_else(|| ApiError::not_found(format!("There is no collection '{name}'.")))?;
+    let mut q = Browse {
+        search: None,
+        id: None,
+        page_no: 1,
+        page_size: 25,
+    };
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let number = |max: u64| {
+            whole_number(&v)
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{k} must be a whole number from 1 to {max}, not '{v}'."
+                    ))
+                })
+        };
+        match k.as_ref() {
+            "q" => q.search = Some(v.to_string()).filter(|s| !s.is_empty()),
+            "id" => q.id = Some(number(i64::MAX as u64)? as i64),
+            "page" => q.page_no = number(u32::MAX as u64)? as usize,
+            "page_size" => q.page_size = number(browse::MAX_PAGE_SIZE as u64)? as usize,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "'{other}' is not a parameter of the data view (q, id, page, page_size)."
+                )));
+            }
+        }
+    }
+    let view = app.view(store);
+    Ok(Reply::ok(store.read(|s| browse::page(s, &view, res, &q))))
+}
+
 fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
     let mut f = journal::Filter::default();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -246,9 +288,16 @@ fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
                     ))
                 })?)
             }
+            "after" => {
+                f.after = Some(whole_number(&v).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "after must be a request id (a whole number), not '{v}'."
+                    ))
+                })?)
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "'{other}' is not a filter of the request journal (method, path, status)."
+                    "'{other}' is not a filter of the request journal (method, path, status, after)."
                 )));
             }
         }

@@ -223,7 +223,11 @@ fn respond(
     }
     let mut response = json_response(status, body);
     for (name, value) in headers {
-        response.headers_mut().append(name, value);
+        if name == header::CONTENT_TYPE {
+            response.headers_mut().insert(name, value); // a page, not JSON
+        } else {
+            response.headers_mut().append(name, value);
+        }
     }
     response
 }

@@ -39,6 +39,8 @@ pub struct Filter {
     pub method: Option<String>,
     pub path: Option<String>,
     pub status: Option<u16>,
+    /// Only entries with a greater id (what a poller has not seen yet).
+    pub after: Option<u64>,
 }
 
 impl Journal {
@@ -67,6 +69,7 @@ impl Journal {
                     .as_ref()
                     .is_none_or(|p| x.path.starts_with(p.as_str()))
                 && f.status.is_none_or(|s| x.status == s)
+                && f.after.is_none_or(|a| x.id > a)
         })
     }
 
