@@ -101,13 +101,12 @@
     setStatus(h.status + (base ? " · session " + base.slice(3) : ""), h.status);
     const box = $("problem");
     if (h.error) {
-      const where = h.error.file + ":" + h.error.line + ":" + h.error.column;
       const others = (h.problems || []).slice(1);
       box.replaceChildren(
         el("strong", { text: "The last fixture reload failed; the sandbox serves the last good data." }),
-        el("span", { class: "where", text: "file " + h.error.file + ", line " + h.error.line + ", column " + h.error.column + " (" + where + ")" }),
+        el("span", { class: "where", text: "file " + h.error.file + ", line " + h.error.line + ", column " + h.error.column }),
         el("pre", { text: h.error.message }),
-        others.length ? el("ul", {}, others.map((p) => el("li", { text: p }))) : null,
+        ...(others.length ? [el("p", { text: "and " + others.length + " more:" }), el("ul", {}, others.map((p) => el("li", { text: p })))] : []),
       );
       box.hidden = false;
     } else if (h.watch_error) {
