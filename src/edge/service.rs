@@ -22,7 +22,6 @@ use super::control;
 use super::error::ApiError;
 use super::route::{self, Area};
 use super::sessions;
-use crate::domain::value::format_timestamp;
 use crate::store::Store;
 use crate::store::faults::Decision;
 use crate::store::journal;
@@ -55,7 +54,7 @@ impl Seen {
     fn entry(&self, store: &Store, partner_id: Option<i64>, status: u16) -> journal::Entry {
         journal::Entry {
             id: self.id,
-            time: format_timestamp(store.clock().now_ms()),
+            time_ms: store.clock().now_ms(),
             method: self.method.to_string(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -184,7 +183,7 @@ fn respond(
 ) -> Response<Body> {
     let wrote = served.result.as_ref().is_ok_and(|r| r.status.is_success())
         && matches!(seen.method, Method::POST | Method::PUT | Method::DELETE);
-    let (status, body, mut headers) = match served.result {
+    let (status, body, mut headers): (_, Bytes, _) = match served.result {
         Ok(reply) => {
             let mut headers = reply.headers;
             headers.extend(
@@ -193,11 +192,11 @@ fn respond(
                     .iter()
                     .map(|w| (HeaderName::from_static(X_SANDBOX_WARNING), header_value(w))),
             );
-            (reply.status, reply.body, headers)
+            (reply.status, reply.body.into(), headers)
         }
         Err(e) => {
             let body = e.body();
-            (e.status, body, e.headers)
+            (e.status, body.into(), e.headers)
         }
     };
     headers.push((
@@ -216,8 +215,8 @@ fn respond(
         }
         if store.journal().enabled() {
             let mut entry = seen.entry(store, partner, status.as_u16());
-            entry.response_body = Some(journal::cut_text(&body));
-            entry.request_body = served.request_body.as_deref().and_then(journal::keep_body);
+            entry.response_body = Some(journal::keep_response(&body));
+            entry.request_body = served.request_body.as_ref().and_then(journal::keep_body);
             store.journal().push(entry);
         }
     }
@@ -272,8 +271,8 @@ async fn fault_for<B>(store: &Store, req: &Request<B>) -> (Option<Fault>, Option
     (fault, partner)
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
