@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
+use super::access;
 use super::api::{self, Served};
 use super::app::{
     App, JSON, X_REQUEST_ID, X_SANDBOX_FIXTURE_ERROR, X_SANDBOX_WARNING, header_value,
@@ -97,9 +98,9 @@ where
         Ok(None) => app.store.clone(),
         Ok(Some(name)) => match open(&app, &seen, &req, &name) {
             Ok(store) => store,
-            Err(e) => return Ok(log(&seen, None, refused(&app, &seen, e))),
+            Err(e) => return Ok(log(&app, &seen, None, None, refused(&app, &seen, e))),
         },
-        Err(e) => return Ok(log(&seen, None, refused(&app, &seen, e))),
+        Err(e) => return Ok(log(&app, &seen, None, None, refused(&app, &seen, e))),
     };
     let mut credentials = HeaderMap::new();
     if let Some(v) = req
@@ -117,8 +118,8 @@ where
     let dispatched = match fault {
         Some(Fault::Close) => {
             store.journal().push(seen.entry(&store, key_partner, 0));
-            tracing::info!(target: "cleverfox_sandbox::access", request_id = seen.id, method = %seen.method,
-                path = %seen.path, session = store.name(), status = 0, "request: connection closed by a fault rule");
+            let message = "request: connection closed by a fault rule";
+            access_line(&app, &seen, Some(store.name()), key_partner, 0, message);
             return Err(CloseConnection);
         }
         Some(Fault::Respond(e)) => Dispatched::refused(e),
@@ -135,7 +136,7 @@ where
                 .flatten()
         });
     let response = respond(&app, Some(&store), &seen, partner, dispatched.served);
-    Ok(log(&seen, partner, response))
+    Ok(log(&app, &seen, Some(store.name()), partner, response))
 }
 
 /// The session `name` for a request under /api/ or /_sandbox/: a live one,
@@ -158,18 +159,47 @@ fn refused(app: &App, seen: &Seen, e: ApiError) -> Response<Body> {
 }
 
 /// The access-log line of a request.
-fn log(seen: &Seen, partner: Option<i64>, response: Response<Body>) -> Response<Body> {
-    tracing::info!(
-        target: "cleverfox_sandbox::access",
-        request_id = seen.id,
-        method = %seen.method,
-        path = %seen.path,
-        status = response.status().as_u16(),
-        duration_ms = seen.started.elapsed().as_secs_f64() * 1000.0,
+/// The access-log line of a request answered in `session` (none when it
+/// was refused before a session was chosen).
+fn log(
+    app: &App,
+    seen: &Seen,
+    session: Option<&str>,
+    partner: Option<i64>,
+    response: Response<Body>,
+) -> Response<Body> {
+    access_line(
+        app,
+        seen,
+        session,
         partner,
-        "request"
+        response.status().as_u16(),
+        "request",
     );
     response
+}
+
+fn access_line(
+    app: &App,
+    seen: &Seen,
+    session: Option<&str>,
+    partner: Option<i64>,
+    status: u16,
+    message: &str,
+) {
+    access::write(
+        app.log(),
+        &access::Line {
+            request_id: seen.id,
+            method: seen.method.as_str(),
+            path: &seen.path,
+            session: session.unwrap_or("-"),
+            status,
+            duration_ms: seen.started.elapsed().as_secs_f64() * 1000.0,
+            partner,
+            message,
+        },
+    );
 }
 
 /// The answer as a response with its headers; the journal entry of an
