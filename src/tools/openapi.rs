@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::domain::control::CONTROL_ENDPOINTS;
+use crate::domain::control::{CONTROL_ENDPOINTS, Control};
 use crate::domain::engine::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::schema::{Attr, Kind, Res, ResourceInfo, flag, op};
 
@@ -455,7 +455,12 @@ fn sandbox_paths(paths: &mut Map<String, Value>) {
         let path = endpoint.path;
         let mut item = Map::new();
         for (method, summary) in endpoint.methods.iter().zip(endpoint.summaries) {
-            item.insert(method.to_ascii_lowercase(), admin(summary));
+            let mut op = admin(summary);
+            if endpoint.endpoint == Control::Console {
+                op["responses"]["200"]["content"] =
+                    json!({ "text/html": { "schema": { "type": "string" } } });
+            }
+            item.insert(method.to_ascii_lowercase(), op);
         }
         for name in ["JobId", "id"] {
             if path.contains(&format!("{{{name}}}")) {
