@@ -399,8 +399,8 @@
       let value;
       try { value = JSON.parse(text.value); } catch (e) { say(msg, [label + " settings are not valid JSON: " + e.message], true); return; }
       const r = await call(name, "PUT", value);
-      if (r.status !== 200) { say(msg, errors(r), true); return; }
-      text.value = JSON.stringify(r.body, null, 2);
+      if (r.status < 200 || r.status > 299) { say(msg, errors(r), true); return; }
+      await load();
       say(msg, label + " settings saved.");
     });
     loaders[name] = load;
