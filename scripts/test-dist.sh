@@ -39,9 +39,19 @@ serve_in() {
   ca="$dir/certs/ca.pem"
 }
 
+# The first code block of language $2 under the README heading $1.
+readme_example() {
+  python3 - "$root/README.md" "$1" "$2" <<'PY'
+import sys
+text, heading, lang = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+start = text.index("```" + lang + "\n", text.index("\n" + heading + "\n")) + len(lang) + 4
+print(text[start:text.index("```", start)], end="")
+PY
+}
+
 echo "== pip: the wheel into a fresh virtual environment"
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "pytest>=7" "pytest-xdist>=3"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "pytest>=7" "pytest-xdist>=3" "requests>=2.31"
 mkdir "$work/pip-first"
 started=$(date +%s%N)
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "$wheel"
@@ -55,13 +65,17 @@ kill "${pids[-1]}"
 echo "== pytest: the plugin's fixture, two workers (each starts its sandbox)"
 mkdir "$work/pytest"
 cp packaging/python/tests/test_plugin.py "$work/pytest/"
-(cd "$work/pytest" && "$work/venv/bin/python" -m pytest -n 2 -p no:cacheprovider test_plugin.py)
+"$work/venv/bin/cleverfox-sandbox" fixtures --out "$work/pytest/marker-fixtures" >/dev/null
+echo '[{"ApiKey": "marker-partner", "PartnerId": 2, "PartnerPlan": true}, {"ApiKey": "marker-admin", "Admin": true}]' \
+  >"$work/pytest/marker-fixtures/apikeys.json"
+readme_example "### pytest" python >"$work/pytest/test_readme_example.py"
+(cd "$work/pytest" && "$work/venv/bin/python" -m pytest -n 2 -p no:cacheprovider test_plugin.py test_readme_example.py)
 
 echo "== pytest: two workers writing in parallel into one shared sandbox, each test in its own session"
 mkdir "$work/shared"
 serve_in "$work/shared" "$work/venv/bin/cleverfox-sandbox"
 (cd "$work/pytest" && CLEVERFOX_SANDBOX_URL="https://localhost:$port" CLEVERFOX_SANDBOX_CA="$ca" \
-  "$work/venv/bin/python" -m pytest -n 2 -p no:cacheprovider test_plugin.py)
+  "$work/venv/bin/python" -m pytest -n 2 -p no:cacheprovider -k "not marker" test_plugin.py)
 # the shared sandbox holds one session per test, and its default session neither write
 curl --silent --fail --cacert "$ca" -u demo-admin: "https://localhost:$port/_sandbox/sessions" >"$work/sessions.json"
 curl --silent --fail --cacert "$ca" -u demo-partner-1: "https://localhost:$port/api/companies?page_size=100" >"$work/default.json"
@@ -84,7 +98,8 @@ mkdir "$work/npm"
 mkdir "$work/npx"
 (cd "$work/npx" && npx --yes --package "$tarball" cleverfox-sandbox --version) | grep -q '^cleverfox-sandbox '
 cp packaging/npm/test/sandbox.test.mjs "$work/npm/"
-(cd "$work/npm" && node --test sandbox.test.mjs)
+readme_example "### Node" js >"$work/npm/readme.test.mjs"
+(cd "$work/npm" && node --test sandbox.test.mjs readme.test.mjs)
 
 echo "== the binary from an empty directory"
 mkdir "$work/empty"

@@ -77,3 +77,14 @@ def test_python_dash_m_runs_the_installed_binary():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("cleverfox-sandbox ")
     assert find_binary().endswith("cleverfox-sandbox")
+
+
+@pytest.mark.cleverfox_sandbox(fixtures="marker-fixtures")
+def test_a_marker_serves_its_own_fixtures(cleverfox_sandbox):
+    # scripts/test-dist.sh writes marker-fixtures/ beside this file: the default
+    # fixtures with two keys of their own
+    sb = cleverfox_sandbox
+    assert sb.keys.keys() == {"marker-partner", "marker-admin"}
+    assert sb.partner_key == "marker-partner"
+    _, health = call(sb, sb.admin_key, "GET", sb.base_url + "/_sandbox/health")
+    assert health["fixtures"].endswith("marker-fixtures"), health
