@@ -8,7 +8,7 @@ use super::rules::ViewCtx;
 use super::schema::{Kind, ResourceInfo, flag};
 use super::state::{Record, State};
 use super::value::Val;
-use crate::domain::value::write_timestamp;
+use crate::domain::value::push_timestamp;
 
 /// Writes one value as JSON.
 pub fn write_val(out: &mut Vec<u8>, v: &Val) {
@@ -16,15 +16,11 @@ pub fn write_val(out: &mut Vec<u8>, v: &Val) {
         Val::Null => out.extend_from_slice(b"null"),
         Val::Bool(true) => out.extend_from_slice(b"true"),
         Val::Bool(false) => out.extend_from_slice(b"false"),
-        Val::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Val::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Val::Time(ms) => {
-            let mut s = String::with_capacity(25);
-            s.push('"');
-            write_timestamp(&mut s, *ms);
-            s.push('"');
-            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+            push_timestamp(out, *ms);
+            out.push(b'"');
         }
         Val::Str(s) => write_str(out, s),
     }
