@@ -85,6 +85,7 @@ impl App {
         ViewCtx {
             now_ms: session.clock().now_ms(),
             agent_delay_ms: self.settings.agent_delay_ms,
+            fragments: Some(&*crate::store::fragments::MEMO),
         }
     }
 
