@@ -1,5 +1,5 @@
 //! The command line (API.md section 6): `serve` (the default), `check`,
-//! `record`, `generate`, `openapi` and `postman`.
+//! `record`, `generate`, `openapi`, `postman` and `fixtures`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,7 +22,8 @@ use crate::store::{Clock, fixtures};
     version,
     propagate_version = true,
     args_conflicts_with_subcommands = true,
-    after_help = "Run it from the repository's directory (fixtures/ and certs/ are relative to it). \
+    after_help = "fixtures/ and certs/ are relative to the working directory; where there is no \
+                  ./fixtures (and no --fixtures), it serves the default fixtures built into it. \
                   The API it serves is described in docs/api.md, the control API under /_sandbox/ \
                   in docs/control-api.md; a running sandbox answers GET / with an index."
 )]
@@ -48,6 +49,15 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Write the Postman collection and environment.
     Postman(PostmanArgs),
+    /// Write the default fixtures built into the binary into a directory, to edit.
+    Fixtures(FixturesArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FixturesArgs {
+    /// The directory to write (must not exist, or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -129,9 +139,10 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub bind: SocketAddr,
-    /// Fixtures directory, or a bundle file (.json).
-    #[arg(long, default_value = "fixtures")]
-    pub fixtures: PathBuf,
+    /// Fixtures directory, or a bundle file (.json) [default: ./fixtures when
+    /// it exists, else the defaults built into the binary].
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
     /// Directory of the generated CA and server certificate.
     #[arg(long, default_value = "certs")]
     pub certs: PathBuf,
@@ -240,6 +251,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Postman(args)) => postman(&args),
         Some(Command::Record(args)) => record(&args),
         Some(Command::Generate(args)) => generate(&args),
+        Some(Command::Fixtures(args)) => write_fixtures(&args),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -366,6 +378,24 @@ fn postman(args: &PostmanArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn write_fixtures(args: &FixturesArgs) -> ExitCode {
+    match fixtures::embedded::write_out(&args.out) {
+        Ok(n) => {
+            println!(
+                "wrote the default fixtures ({}) into {}; serve them with: cleverfox-sandbox --fixtures {}",
+                start::count(n, "file"),
+                args.out.display(),
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn serve(args: ServeArgs) -> ExitCode {
     let (log, _flush_at_exit) = logging::init(match args.log_format {
         LogFormat::Text => logging::Format::Text,
@@ -373,7 +403,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     });
     let opts = Options {
         bind: args.bind,
-        fixtures: args.fixtures.clone(),
+        fixtures: start::fixtures_source(args.fixtures.clone()),
         tls: TlsSettings {
             certs_dir: args.certs.clone(),
             hostnames: args.hostnames.clone(),

@@ -372,7 +372,7 @@ fn health(store: &Store, log_lines_dropped: u64) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "status": if error.is_some() || watch_lost { "degraded" } else { "ok" },
         "version": env!("CARGO_PKG_VERSION"),
-        "fixtures": store.source().display().to_string(),
+        "fixtures": store.source().to_string(),
         "sessions": store.session_count(),
         "loaded_at": format_timestamp(loaded_at),
         "counts": counts,

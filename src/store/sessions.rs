@@ -404,6 +404,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fixtures::Source;
 
     #[test]
     fn origins() {
@@ -437,7 +438,12 @@ mod tests {
             max_sessions: max,
             ..Limits::default()
         };
-        Store::new(State::empty(), "fixtures".into(), Clock::new(), limits)
+        Store::new(
+            State::empty(),
+            Source::Path("fixtures".into()),
+            Clock::new(),
+            limits,
+        )
     }
 
     #[test]
@@ -464,7 +470,7 @@ mod tests {
     fn requests_sweep_expired_sessions_at_most_once_a_second() {
         let s = Store::new(
             State::empty(),
-            "fixtures".into(),
+            Source::Path("fixtures".into()),
             Clock::new(),
             Limits {
                 ttl_ms: 30_200,
