@@ -169,7 +169,10 @@ async fn load_snapshot(store: &Store, bytes: Bytes) -> Result<Reply, ApiError> {
     let loaded = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let digest = sha256(&bytes);
-        let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
+        // on the loader thread, as every load of served data is
+        let loaded = crate::store::loader::run(move || {
+            fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)
+        })?;
         let (files, records) = (loaded.files, loaded.records);
         let discarded = loading.swap_in_bundle(loaded.state, &digest);
         Ok(watch::Reloaded {
