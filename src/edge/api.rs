@@ -105,9 +105,7 @@ where
             return Err(ApiError::from(e)).into();
         }
     }
-    if let Err(e) = body::check_content_type(req.headers()) {
-        return Err(e).into();
-    }
+    let refused = body::check_content_type(req.headers()).err();
     body_params(&params, &mut warnings);
     let (parts, incoming) = req.into_parts();
     let read = body::read_limited(
@@ -117,6 +115,13 @@ where
         app.settings.body_read_timeout,
     )
     .await;
+    if let Some(e) = refused {
+        // refused by its content type, but the journal still shows what was sent
+        return Served {
+            result: Err(e),
+            request_body: read.ok(),
+        };
+    }
     let bytes = match read {
         Ok(bytes) => bytes,
         Err(e) => return Err(e).into(),
