@@ -67,8 +67,8 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Where the schedule stands: (from, generation), `from` being the
-    /// instant after which runs are still to be written.
+    /// The instant after which runs are still to be written: the mark's,
+    /// or `now` when there is none or it was taken in another state.
     fn from(&self, mark: &Option<Mark>, generation: u64, now: i64) -> i64 {
         match mark {
             Some(m) if m.generation == generation => m.until,
@@ -76,8 +76,8 @@ impl Store {
         }
     }
 
-    /// Runs what fell due up to sandbox time `to` (UTC) on `state`; returns
-    /// how many runs it wrote. Under the progress lock.
+    /// Runs what fell due up to sandbox time `to` (UTC) on `state`, and
+    /// moves the mark there; what it wrote. Under the progress lock.
     fn pass(&self, mark: &mut Option<Mark>, state: &mut State, to: i64) -> schedule::Runs {
         if !state.schedule.enabled {
             *mark = None;
@@ -125,9 +125,10 @@ impl Store {
             schedule::count_due(s, now, to, COUNT_CAP.max(limit))
         });
         if count > limit {
+            let cap = COUNT_CAP.max(limit);
             return Err(TooManyRuns {
-                runs: count,
-                more: count > COUNT_CAP.max(limit),
+                runs: count.min(cap),
+                more: count > cap,
                 limit,
             });
         }
