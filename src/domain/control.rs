@@ -21,6 +21,7 @@ pub enum Control {
     Checkpoints,
     Checkpoint,
     CheckpointRestore,
+    Schedule,
 }
 
 /// A control endpoint's path and methods.
@@ -131,6 +132,15 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         path: "/_sandbox/checkpoints/{name}/restore",
         methods: &["POST"],
         summaries: &["Return the session to a checkpoint"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Schedule,
+        path: "/_sandbox/schedule",
+        methods: &["GET", "PUT"],
+        summaries: &[
+            "The schedule: whether jobs run on the sandbox clock, and their outcomes",
+            "Replace the schedule (422 and nothing changed for bad settings)",
+        ],
     },
 ];
 
