@@ -179,6 +179,9 @@ pub struct ServeArgs {
     /// Real time a session may stay unused before it is ended: 30s, 10m, 1h.
     #[arg(long, default_value = "1h", value_parser = parse_positive_duration_ms)]
     pub session_ttl: i64,
+    /// Runs one move of the sandbox clock may write; a move past it answers 422.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_runs_per_advance: u64,
     /// Open connections at most.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -417,6 +420,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             journal: args.journal,
             max_sessions: args.max_sessions,
             session_ttl_ms: args.session_ttl,
+            max_runs_per_advance: args.max_runs_per_advance,
             ..Settings::default()
         },
     };

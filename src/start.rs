@@ -80,8 +80,10 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     };
     let (files, records) = (loaded.files, loaded.records);
     let store = Store::from_loaded(loaded, opts.fixtures.clone(), clock, limits);
+    let app = App::new(store, opts.settings.clone(), documents);
+    crate::edge::schedule::spawn(&app);
     Ok(Ready {
-        app: App::new(store, opts.settings.clone(), documents),
+        app,
         tls: tls.config,
         listener,
         addr,

@@ -21,6 +21,7 @@ pub enum Control {
     Checkpoints,
     Checkpoint,
     CheckpointRestore,
+    Schedule,
     Console,
     Data,
 }
@@ -133,6 +134,15 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         path: "/_sandbox/checkpoints/{name}/restore",
         methods: &["POST"],
         summaries: &["Return the session to a checkpoint"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Schedule,
+        path: "/_sandbox/schedule",
+        methods: &["GET", "PUT"],
+        summaries: &[
+            "The schedule: whether jobs run on the sandbox clock, and their outcomes",
+            "Replace the schedule (422 and nothing changed for bad settings)",
+        ],
     },
     ControlEndpoint {
         endpoint: Control::Console,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use imbl::{OrdMap, Vector};
 
 use super::faults::FaultRule;
+use super::schedule::Schedule;
 use super::schema::{Res, ResourceInfo, Scope};
 use super::value::Val;
 
@@ -176,6 +177,9 @@ pub struct State {
     /// The fault rules of `sandbox.json` (or the bundle's `sandbox`): a
     /// handful, bounded by that file, not by the data.
     pub faults: Vec<FaultRule>,
+    /// The schedule (API.md section 11): its settings, generator and rules
+    /// belong to the data, so checkpoints, resets and sessions carry them.
+    pub schedule: Schedule,
 }
 
 impl State {
@@ -188,6 +192,7 @@ impl State {
             tokens: imbl::HashMap::new(),
             changes: 0,
             faults: Vec::new(),
+            schedule: Schedule::default(),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod json_scan; // where JSON values start and end, for locating problems
 pub mod loader; // the one thread every fixture load runs on
 pub mod outbox; // the e-mails the sandbox would have sent
 pub mod recent; // the bounded newest-first queue of the outbox and the journal
+pub mod schedule; // the schedule of a session on its clock
 pub mod served; // the snapshots served lately
 pub mod session; // one session: a sandbox of its own, and its checkpoints
 pub mod sessions; // the registry of sessions, bounded and expiring
@@ -246,6 +247,7 @@ impl Store {
         served.remember(*digest, generation, held);
         let old = std::mem::replace(&mut *guard, state);
         drop(guard);
+        schedule::wake();
         if self.is_default() {
             self.set_fixture_error(None);
         }

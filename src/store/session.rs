@@ -11,6 +11,7 @@ use super::clock::Clock;
 use super::faults::Faults;
 use super::journal::Journal;
 use super::outbox::Outbox;
+use super::schedule::Progress;
 use super::served::Served;
 use crate::domain::mail::Mail;
 use crate::domain::state::State;
@@ -101,6 +102,8 @@ pub struct Session {
     pub(super) checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
     /// Successful API writes since creation.
     pub(super) changes: AtomicU64,
+    /// How far its schedule has run.
+    pub(super) schedule: Progress,
 }
 
 /// How a session starts.
@@ -135,6 +138,7 @@ impl Session {
             ttl_ms,
             checkpoints: Mutex::new(BTreeMap::new()),
             changes: AtomicU64::new(0),
+            schedule: Progress::default(),
         }
     }
 
@@ -152,6 +156,7 @@ impl Session {
     pub(super) fn replace(&self, new: State) -> State {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::Relaxed);
+        super::schedule::wake();
         std::mem::replace(&mut *guard, new)
     }
 

@@ -246,6 +246,7 @@ impl Registry {
         let mut named = self.named();
         self.room_for(&named, name)?;
         named.insert(name.to_string(), session.clone());
+        super::schedule::wake();
         Ok(session)
     }
 }
@@ -316,6 +317,14 @@ impl Store {
         all
     }
 
+    /// Every live session, `default` first (for the schedule's timer).
+    pub fn all_sessions(&self) -> Vec<Store> {
+        let registry = &self.shared.sessions;
+        let mut all = vec![self.on(registry.default.clone())];
+        all.extend(registry.named().values().map(|s| self.on(s.clone())));
+        all
+    }
+
     /// Live sessions, `default` included.
     pub fn session_count(&self) -> usize {
         self.shared.sessions.sweep();
@@ -334,6 +343,7 @@ impl Store {
     /// Counts a successful API write.
     pub fn note_change(&self) {
         self.session.changes.fetch_add(1, Ordering::Relaxed);
+        super::schedule::wake();
     }
 
     /// This session's own information.
