@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
+use crate::edge::logging;
 use crate::edge::server::{self, Limits};
 use crate::edge::tls::TlsSettings;
 use crate::start::{self, Options};
@@ -225,20 +226,6 @@ fn parse_positive_duration_ms(s: &str) -> Result<i64, String> {
     })
 }
 
-fn init_logging(format: LogFormat) {
-    use std::io::IsTerminal;
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => check(&args),
@@ -382,7 +369,10 @@ fn postman(args: &PostmanArgs) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    init_logging(args.log_format);
+    let (log, _flush_at_exit) = logging::init(match args.log_format {
+        LogFormat::Text => logging::Format::Text,
+        LogFormat::Json => logging::Format::Json,
+    });
     let opts = Options {
         bind: args.bind,
         fixtures: args.fixtures.clone(),
@@ -418,6 +408,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         print!("{}", start::banner(&ready, &opts));
+        ready.app.set_log(log.clone());
+        tokio::spawn(logging::report_drops(log));
         if !args.no_watch {
             tokio::spawn(crate::store::watch::run(ready.app.store.clone()));
         }

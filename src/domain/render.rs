@@ -3,12 +3,13 @@
 //! byte buffer; no intermediate JSON tree.
 
 use std::io::Write as _;
+use std::sync::Arc;
 
 use super::rules::ViewCtx;
 use super::schema::{Kind, ResourceInfo, flag};
 use super::state::{Record, State};
 use super::value::Val;
-use crate::domain::value::write_timestamp;
+use crate::domain::value::push_timestamp;
 
 /// Writes one value as JSON.
 pub fn write_val(out: &mut Vec<u8>, v: &Val) {
@@ -16,15 +17,11 @@ pub fn write_val(out: &mut Vec<u8>, v: &Val) {
         Val::Null => out.extend_from_slice(b"null"),
         Val::Bool(true) => out.extend_from_slice(b"true"),
         Val::Bool(false) => out.extend_from_slice(b"false"),
-        Val::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Val::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Val::Time(ms) => {
-            let mut s = String::with_capacity(25);
-            s.push('"');
-            write_timestamp(&mut s, *ms);
-            s.push('"');
-            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+            push_timestamp(out, *ms);
+            out.push(b'"');
         }
         Val::Str(s) => write_str(out, s),
     }
@@ -52,6 +49,56 @@ pub fn write_stored(out: &mut Vec<u8>, info: &ResourceInfo, vals: &[Val]) {
     out.push(b'}');
 }
 
+/// One record version rendered as it shows one level down (embedded, or in
+/// a child array): its attributes in table order, escaping done, each
+/// Object- and Array-typed attribute `null`. `holes` are the offsets of
+/// those `null`s, so the top-level form is the same bytes with the
+/// embedded record and the children written in their place. It depends on
+/// the stored values alone (a read-time view that changes them is rendered
+/// without it), so one fragment serves every read of that version, in
+/// every session that shares it.
+#[derive(Debug)]
+pub struct Fragment {
+    pub bytes: Box<[u8]>,
+    pub holes: Box<[u32]>,
+}
+
+/// A memo of fragments by record version (the identity of its `vals`),
+/// which the store keeps. A version's fragment never changes, so a memo
+/// never serves a stale byte: a write, reload, reset or restore brings other
+/// versions, or versions whose fragments are still theirs.
+pub trait Fragments: Send + Sync + std::fmt::Debug {
+    fn get(&self, vals: &Arc<[Val]>) -> Option<Arc<Fragment>>;
+    fn put(&self, vals: &Arc<[Val]>, fragment: Arc<Fragment>);
+}
+
+/// Renders the fragment of `vals` (stored values, or a view's).
+pub fn fragment(info: &ResourceInfo, vals: &[Val]) -> Fragment {
+    let mut out = Vec::with_capacity(64 * info.def.attrs.len());
+    let mut holes = Vec::new();
+    out.push(b'{');
+    for (i, a) in info.def.attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(&mut out, a.name);
+        out.push(b':');
+        match info.slot_of[i] {
+            Some(_) if a.has(flag::NULLED) => out.extend_from_slice(b"null"),
+            Some(slot) => write_val(&mut out, &vals[slot]),
+            None => {
+                holes.push(out.len() as u32);
+                out.extend_from_slice(b"null");
+            }
+        }
+    }
+    out.push(b'}');
+    Fragment {
+        bytes: out.into_boxed_slice(),
+        holes: holes.into_boxed_slice(),
+    }
+}
+
 /// Writes a record. At top level, each Object-typed attribute carries the
 /// record it references rendered one level down, and each Array-typed
 /// attribute its children; one level down both are null.
@@ -64,18 +111,26 @@ pub fn write_record(
     top: bool,
 ) {
     let derived = info.def.write.view.and_then(|f| f(info, &rec.vals, view));
-    let vals = derived.as_deref().unwrap_or(&rec.vals);
-    out.push(b'{');
+    let (frag, vals) = match &derived {
+        Some(vals) => (Arc::new(fragment(info, vals)), &**vals),
+        None => (memo_fragment(view, info, &rec.vals), &*rec.vals),
+    };
+    if !top {
+        out.extend_from_slice(&frag.bytes);
+        return;
+    }
+    let mut at = 0;
+    let mut holes = frag.holes.iter();
     for (i, a) in info.def.attrs.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+        if info.slot_of[i].is_some() {
+            continue;
         }
-        write_str(out, a.name);
-        out.push(b':');
-        match (a.kind, info.slot_of[i]) {
-            (_, Some(_)) if a.has(flag::NULLED) => out.extend_from_slice(b"null"),
-            (_, Some(slot)) => write_val(out, &vals[slot]),
-            (Kind::Obj { res, via }, None) if top => {
+        let Some(&hole) = holes.next() else { break };
+        let hole = hole as usize;
+        out.extend_from_slice(&frag.bytes[at..hole]);
+        at = hole + b"null".len();
+        match a.kind {
+            Kind::Obj { res, via } => {
                 let target = info
                     .slot(via)
                     .and_then(|s| vals[s].as_int())
@@ -85,7 +140,7 @@ pub fn write_record(
                     None => out.extend_from_slice(b"null"),
                 }
             }
-            (Kind::Arr { res, .. }, None) if top => {
+            Kind::Arr { res, .. } => {
                 out.push(b'[');
                 let key = vals[info.key_slot].as_int().unwrap_or_default();
                 let table = state.table(res);
@@ -101,10 +156,24 @@ pub fn write_record(
                 }
                 out.push(b']');
             }
-            (_, None) => out.extend_from_slice(b"null"),
+            _ => out.extend_from_slice(b"null"),
         }
     }
-    out.push(b'}');
+    out.extend_from_slice(&frag.bytes[at..]);
+}
+
+/// The fragment of a stored version: from the view's memo, or rendered now
+/// (and remembered).
+fn memo_fragment(view: &ViewCtx, info: &ResourceInfo, vals: &Arc<[Val]>) -> Arc<Fragment> {
+    let Some(memo) = view.fragments else {
+        return Arc::new(fragment(info, vals));
+    };
+    if let Some(f) = memo.get(vals) {
+        return f;
+    }
+    let f = Arc::new(fragment(info, vals));
+    memo.put(vals, f.clone());
+    f
 }
 
 /// `{"data": {record}}`

@@ -62,6 +62,8 @@ pub type OnCreate = fn(&mut CreateCtx);
 pub struct ViewCtx {
     pub now_ms: i64,
     pub agent_delay_ms: i64,
+    /// Where rendered record fragments are remembered (none: render each).
+    pub fragments: Option<&'static dyn crate::domain::render::Fragments>,
 }
 
 /// Computes values at read time; `None` when the stored values stand.

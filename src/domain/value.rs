@@ -72,17 +72,63 @@ pub fn days_in_month(y: i64, m: i64) -> i64 {
 
 /// Writes `ms` as `YYYY-MM-DDTHH:MM:SS.mmm`, the API's timestamp format.
 pub fn write_timestamp(out: &mut String, ms: i64) {
+    match timestamp_digits(ms) {
+        // the digits are ASCII
+        Some(b) => out.push_str(std::str::from_utf8(&b).unwrap_or_default()),
+        None => {
+            let days = ms.div_euclid(86_400_000);
+            let rem = ms.rem_euclid(86_400_000);
+            let (y, mo, d) = civil_from_days(days);
+            let _ = write!(
+                out,
+                "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
+                rem / 3_600_000,
+                rem / 60_000 % 60,
+                rem / 1000 % 60,
+                rem % 1000
+            );
+        }
+    }
+}
+
+/// [`write_timestamp`] into bytes (what rendering writes).
+pub fn push_timestamp(out: &mut Vec<u8>, ms: i64) {
+    match timestamp_digits(ms) {
+        Some(b) => out.extend_from_slice(&b),
+        None => {
+            let mut s = String::new();
+            write_timestamp(&mut s, ms);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmm` for years 0 to 9999, digit by digit (the
+/// formatting machinery costs more than the rest of a record's rendering).
+fn timestamp_digits(ms: i64) -> Option<[u8; 23]> {
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (y, mo, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    );
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let mut b = *b"0000-00-00T00:00:00.000";
+    put_digits(&mut b[0..4], y);
+    put_digits(&mut b[5..7], mo);
+    put_digits(&mut b[8..10], d);
+    put_digits(&mut b[11..13], rem / 3_600_000);
+    put_digits(&mut b[14..16], rem / 60_000 % 60);
+    put_digits(&mut b[17..19], rem / 1000 % 60);
+    put_digits(&mut b[20..23], rem % 1000);
+    Some(b)
+}
+
+/// Writes `v` (non-negative) as exactly `dst.len()` decimal digits.
+pub fn put_digits(dst: &mut [u8], mut v: i64) {
+    for c in dst.iter_mut().rev() {
+        *c = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 pub fn format_timestamp(ms: i64) -> String {
@@ -211,6 +257,34 @@ mod tests {
             "2024-02-29T12:34:56.789",
         ] {
             assert_eq!(format_timestamp(parse_timestamp(s).unwrap()), s);
+        }
+    }
+
+    #[test]
+    fn digit_by_digit_matches_the_formatter() {
+        let slow = |ms: i64| {
+            let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+            let (y, mo, d) = civil_from_days(days);
+            format!(
+                "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
+                rem / 3_600_000,
+                rem / 60_000 % 60,
+                rem / 1000 % 60,
+                rem % 1000
+            )
+        };
+        let year_0 = days_from_civil(0, 1, 1) * 86_400_000;
+        let year_10000 = days_from_civil(10_000, 1, 1) * 86_400_000;
+        let mut ms = year_0 - 5_000;
+        while ms < year_10000 + 5_000 {
+            assert_eq!(format_timestamp(ms), slow(ms), "{ms}");
+            let mut b = Vec::new();
+            push_timestamp(&mut b, ms);
+            assert_eq!(b, slow(ms).into_bytes());
+            ms += 7_777_777_777; // about 90 days, every field moving
+        }
+        for ms in [year_0, year_0 - 1, year_10000 - 1, year_10000, 0, -1] {
+            assert_eq!(format_timestamp(ms), slow(ms), "{ms}");
         }
     }
 

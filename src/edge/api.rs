@@ -98,22 +98,19 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let mut warnings = Vec::new();
-    // the path's record before the content type (order of checks)
-    let early = match route {
-        Route::Update(_, id) => store
-            .read(|s| engine::find(s, res, id, partner).map(|_| ()))
-            .map_err(ApiError::from),
-        _ => Ok(()),
+    if let Route::Update(_, id) = route {
+        // the path's record before the content type (order of checks)
+        let found = store.read(|s| engine::find(s, res, id, partner).map(|_| ()));
+        if let Err(e) = found {
+            // read the body all the same (within the limits), so the
+            // connection stays usable for the client's next request
+            let (parts, incoming) = req.into_parts();
+            let limits = (app.settings.max_body, app.settings.body_read_timeout);
+            let _ = body::read_limited(&parts.headers, incoming, limits.0, limits.1).await;
+            return Err(ApiError::from(e)).into();
+        }
     }
-    .and_then(|()| body::check_content_type(req.headers()));
-    if let Err(e) = early {
-        // read the body all the same (within the limits), so the connection
-        // stays usable for the client's next request
-        let (parts, incoming) = req.into_parts();
-        let limits = (app.settings.max_body, app.settings.body_read_timeout);
-        let _ = body::read_limited(&parts.headers, incoming, limits.0, limits.1).await;
-        return Err(e).into();
-    }
+    let refused = body::check_content_type(req.headers()).err();
     body_params(&params, &mut warnings);
     let (parts, incoming) = req.into_parts();
     let read = body::read_limited(
@@ -123,6 +120,13 @@ where
         app.settings.body_read_timeout,
     )
     .await;
+    if let Some(e) = refused {
+        // refused by its content type, but the journal still shows what was sent
+        return Served {
+            result: Err(e),
+            request_body: read.ok(),
+        };
+    }
     let bytes = match read {
         Ok(bytes) => bytes,
         Err(e) => return Err(e).into(),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderName, HeaderValue, StatusCode};
 
+use super::logging::Sink;
 use crate::config::Settings;
 use crate::domain::engine::WriteCtx;
 use crate::domain::rules::ViewCtx;
@@ -64,6 +65,8 @@ pub struct App {
     documents: OnceLock<Documents>,
     /// The id of the next request (`X-Request-Id`).
     next_request_id: AtomicU64,
+    /// Where the access log goes (set once by `serve`; none in-process).
+    log: OnceLock<Sink>,
 }
 
 impl App {
@@ -74,7 +77,21 @@ impl App {
             documents: OnceLock::new(),
             settings,
             next_request_id: AtomicU64::new(1),
+            log: OnceLock::new(),
         })
+    }
+
+    /// Sends the access log to `sink` (once; later calls change nothing).
+    pub fn set_log(&self, sink: Sink) {
+        let _ = self.log.set(sink);
+    }
+
+    /// Where the access log goes.
+    pub fn log(&self) -> &Sink {
+        static NONE: OnceLock<Sink> = OnceLock::new();
+        self.log
+            .get()
+            .unwrap_or_else(|| NONE.get_or_init(Sink::none))
     }
 
     /// The published descriptions, built on first use.
@@ -93,6 +110,7 @@ impl App {
         ViewCtx {
             now_ms: session.clock().now_ms(),
             agent_delay_ms: self.settings.agent_delay_ms,
+            fragments: Some(&*crate::store::fragments::MEMO),
         }
     }
 

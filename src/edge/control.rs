@@ -44,7 +44,7 @@ where
         }
     };
     match (route.endpoint, route.method) {
-        (Control::Health, _) => Ok(Reply::ok(health(store))),
+        (Control::Health, _) => Ok(Reply::ok(health(store, app.log().dropped_lines()))),
         (Control::Clock, Method::GET) => Ok(Reply::ok(clock_body(store))),
         (Control::Clock, _) => {
             move_clock(store, &object()?)?;
@@ -351,7 +351,7 @@ fn run_job(
 
 /// `GET /_sandbox/health`: what is loaded, whether the fixtures are
 /// watched, and the problem of the last reload while it failed.
-fn health(store: &Store) -> Vec<u8> {
+fn health(store: &Store, log_lines_dropped: u64) -> Vec<u8> {
     let status = store.status();
     let (loaded_at, counts) = store.read(|s| {
         let counts: serde_json::Map<String, Value> = s
@@ -381,6 +381,7 @@ fn health(store: &Store) -> Vec<u8> {
         "watch_error": status.watch_error,
         "error": error,
         "problems": status.problems.iter().flatten().map(ToString::to_string).collect::<Vec<_>>(),
+        "log_lines_dropped": log_lines_dropped,
     }))
     .unwrap_or_default()
 }

@@ -1,12 +1,14 @@
 //! The edge: everything about HTTP, nothing about backups. A request goes
 //! server -> service (pipeline) -> route -> api or control -> the domain.
 
+pub mod access; // the access log's lines
 pub mod api; // the /api/ handlers
 pub mod app; // what every connection shares, and the Reply
 pub mod auth; // Basic credentials to a Principal
 pub mod body; // the response Body type; reading and parsing request bodies
 pub mod control; // the /_sandbox/ handlers
 pub mod error; // ApiError, and From<EngineError>
+pub mod logging; // the non-blocking log writer, its drop counter
 pub mod route; // the one router for /api/ and /_sandbox/
 pub mod server; // accept loop, TLS handshake, HTTP/1.1 and h2, graceful shutdown
 pub mod service; // the request pipeline and the access log

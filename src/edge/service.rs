@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
+use super::access;
 use super::api::{self, Served};
 use super::app::{
     App, JSON, X_REQUEST_ID, X_SANDBOX_FIXTURE_ERROR, X_SANDBOX_WARNING, header_value,
@@ -22,7 +23,6 @@ use super::control;
 use super::error::ApiError;
 use super::route::{self, Area};
 use super::sessions;
-use crate::domain::value::format_timestamp;
 use crate::store::Store;
 use crate::store::faults::Decision;
 use crate::store::journal;
@@ -55,7 +55,7 @@ impl Seen {
     fn entry(&self, store: &Store, partner_id: Option<i64>, status: u16) -> journal::Entry {
         journal::Entry {
             id: self.id,
-            time: format_timestamp(store.clock().now_ms()),
+            time_ms: store.clock().now_ms(),
             method: self.method.to_string(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -98,9 +98,9 @@ where
         Ok(None) => app.store.clone(),
         Ok(Some(name)) => match open(&app, &seen, &req, &name) {
             Ok(store) => store,
-            Err(e) => return Ok(log(&seen, None, refused(&app, &seen, e))),
+            Err(e) => return Ok(log(&app, &seen, None, None, refused(&app, &seen, e))),
         },
-        Err(e) => return Ok(log(&seen, None, refused(&app, &seen, e))),
+        Err(e) => return Ok(log(&app, &seen, None, None, refused(&app, &seen, e))),
     };
     let mut credentials = HeaderMap::new();
     if let Some(v) = req
@@ -118,8 +118,8 @@ where
     let dispatched = match fault {
         Some(Fault::Close) => {
             store.journal().push(seen.entry(&store, key_partner, 0));
-            tracing::info!(target: "cleverfox_sandbox::access", request_id = seen.id, method = %seen.method,
-                path = %seen.path, session = store.name(), status = 0, "request: connection closed by a fault rule");
+            let message = "request: connection closed by a fault rule";
+            access_line(&app, &seen, Some(store.name()), key_partner, 0, message);
             return Err(CloseConnection);
         }
         Some(Fault::Respond(e)) => Dispatched::refused(e),
@@ -136,7 +136,7 @@ where
                 .flatten()
         });
     let response = respond(&app, Some(&store), &seen, partner, dispatched.served);
-    Ok(log(&seen, partner, response))
+    Ok(log(&app, &seen, Some(store.name()), partner, response))
 }
 
 /// The session `name` for a request under /api/ or /_sandbox/: a live one,
@@ -159,18 +159,47 @@ fn refused(app: &App, seen: &Seen, e: ApiError) -> Response<Body> {
 }
 
 /// The access-log line of a request.
-fn log(seen: &Seen, partner: Option<i64>, response: Response<Body>) -> Response<Body> {
-    tracing::info!(
-        target: "cleverfox_sandbox::access",
-        request_id = seen.id,
-        method = %seen.method,
-        path = %seen.path,
-        status = response.status().as_u16(),
-        duration_ms = seen.started.elapsed().as_secs_f64() * 1000.0,
+/// The access-log line of a request answered in `session` (none when it
+/// was refused before a session was chosen).
+fn log(
+    app: &App,
+    seen: &Seen,
+    session: Option<&str>,
+    partner: Option<i64>,
+    response: Response<Body>,
+) -> Response<Body> {
+    access_line(
+        app,
+        seen,
+        session,
         partner,
-        "request"
+        response.status().as_u16(),
+        "request",
     );
     response
+}
+
+fn access_line(
+    app: &App,
+    seen: &Seen,
+    session: Option<&str>,
+    partner: Option<i64>,
+    status: u16,
+    message: &str,
+) {
+    access::write(
+        app.log(),
+        &access::Line {
+            request_id: seen.id,
+            method: seen.method.as_str(),
+            path: &seen.path,
+            session: session.unwrap_or("-"),
+            status,
+            duration_ms: seen.started.elapsed().as_secs_f64() * 1000.0,
+            partner,
+            message,
+        },
+    );
 }
 
 /// The answer as a response with its headers; the journal entry of an
@@ -184,7 +213,7 @@ fn respond(
 ) -> Response<Body> {
     let wrote = served.result.as_ref().is_ok_and(|r| r.status.is_success())
         && matches!(seen.method, Method::POST | Method::PUT | Method::DELETE);
-    let (status, body, mut headers) = match served.result {
+    let (status, body, mut headers): (_, Bytes, _) = match served.result {
         Ok(reply) => {
             let mut headers = reply.headers;
             headers.extend(
@@ -193,11 +222,11 @@ fn respond(
                     .iter()
                     .map(|w| (HeaderName::from_static(X_SANDBOX_WARNING), header_value(w))),
             );
-            (reply.status, reply.body, headers)
+            (reply.status, reply.body.into(), headers)
         }
         Err(e) => {
             let body = e.body();
-            (e.status, body, e.headers)
+            (e.status, body.into(), e.headers)
         }
     };
     headers.push((
@@ -228,8 +257,8 @@ fn respond(
         });
         if store.journal().enabled() {
             let mut entry = seen.entry(store, partner, status.as_u16());
-            entry.response_body = Some(journal::cut_text(&body));
-            entry.request_body = served.request_body.as_deref().and_then(journal::keep_body);
+            entry.response_body = Some(journal::keep_response(&body));
+            entry.request_body = served.request_body.as_ref().and_then(journal::keep_body);
             store.journal().push(entry);
         }
     }
@@ -288,8 +317,8 @@ async fn fault_for<B>(store: &Store, req: &Request<B>) -> (Option<Fault>, Option
     (fault, partner)
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));

@@ -12,6 +12,7 @@
 pub mod clock; // the sandbox clock
 pub mod faults; // the live fault set
 pub mod fixtures; // loading and checking fixtures with file:line:column problems
+pub mod fragments; // the memo of rendered record fragments
 pub mod journal; // the request journal
 pub mod json_scan; // where JSON values start and end, for locating problems
 pub mod loader; // the one thread every fixture load runs on

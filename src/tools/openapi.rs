@@ -797,6 +797,7 @@ impl Examples {
         ViewCtx {
             now_ms: 0,
             agent_delay_ms: 0,
+            fragments: None,
         }
     }
 

@@ -255,3 +255,40 @@ async fn the_journal_never_holds_a_key_a_basic_credential_or_a_password() {
     let broken = writes[0]["request_body"].as_str().unwrap();
     assert!(broken.contains("***"), "{broken}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_keeps_the_bytes_the_client_sent() {
+    let t = Client::start().await;
+    // keys out of order, spacing and a newline: kept exactly, not re-serialized
+    let sent = "{ \"PlanTypeId\": 1,\n  \"Name\" : \"Bytes Co\"  }";
+    let r = t
+        .send_text(
+            Some(PARTNER1),
+            Method::POST,
+            "/api/companies",
+            Some(sent.into()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // a form post, refused by forgery protection, still shows what was sent
+    let form = "Name=Form+Co&PlanTypeId=1";
+    let refused = t
+        .request(
+            Some(PARTNER1),
+            Method::POST,
+            "/api/companies",
+            Some("application/x-www-form-urlencoded"),
+            Some(form.into()),
+        )
+        .await;
+    assert!(refused.status >= 400, "{}", refused.text);
+    let rows = t.journal_of("/api/companies").await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["id"].as_u64(), Some(r.request_id()));
+    assert_eq!(rows[0]["request_body"], sent);
+    assert_eq!(rows[0]["response_body"], r.text.as_str());
+    assert_eq!(rows[1]["id"].as_u64(), Some(refused.request_id()));
+    assert_eq!(rows[1]["status"], refused.status);
+    assert_eq!(rows[1]["request_body"], form);
+    assert_eq!(rows[1]["response_body"], refused.text.as_str());
+}

@@ -7,6 +7,7 @@ mod common;
 mod addressing;
 mod isolation;
 mod lifecycle;
+mod rendering;
 mod restore;
 
 use std::ops::Deref;
