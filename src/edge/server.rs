@@ -30,6 +30,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
 use super::app::App;
+use super::auth::KeyMemo;
 use super::body;
 use super::service;
 
@@ -312,8 +313,10 @@ fn service(
         max_bytes: app.settings.max_body.saturating_mul(DRAIN_FACTOR),
         wait: app.settings.body_read_timeout,
     });
+    let keys = Arc::new(KeyMemo::default()); // the key this connection sent last
     service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
+        let keys = keys.clone();
         let stream = OpenStream::new(open_tx.clone());
         let head = req.method() == Method::HEAD;
         let req = req.map(|body| RequestBody {
@@ -321,7 +324,7 @@ fn service(
             drain,
         });
         async move {
-            let response = service::handle(app, req).await?;
+            let response = service::handle(app, keys, req).await?;
             Ok::<_, service::CloseConnection>(finish(response, head, stream))
         }
     })

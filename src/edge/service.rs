@@ -17,7 +17,7 @@ use super::api::{self, Served};
 use super::app::{
     App, JSON, X_REQUEST_ID, X_SANDBOX_FIXTURE_ERROR, X_SANDBOX_WARNING, header_value,
 };
-use super::auth::{self, Principal};
+use super::auth::{self, KeyMemo, Principal};
 use super::body::Body;
 use super::control;
 use super::error::ApiError;
@@ -73,6 +73,7 @@ impl Seen {
 /// is an error response; only a `close` fault ends the connection instead.
 pub async fn handle<B>(
     app: Arc<App>,
+    keys: Arc<KeyMemo>,
     mut req: Request<B>,
 ) -> Result<Response<Body>, CloseConnection>
 where
@@ -96,7 +97,7 @@ where
     };
     let store = match selected.map(|(name, _)| name) {
         Ok(None) => app.store.clone(),
-        Ok(Some(name)) => match open(&app, &seen, &req, &name) {
+        Ok(Some(name)) => match open(&app, &keys, &seen, &req, &name) {
             Ok(store) => store,
             Err(e) => return Ok(log(&app, &seen, None, None, refused(&app, &seen, e))),
         },
@@ -111,7 +112,7 @@ where
         credentials.insert(header::AUTHORIZATION, v.clone());
     }
     let (fault, key_partner) = if seen.area == Area::Api {
-        fault_for(&store, &req).await
+        fault_for(&store, &keys, &req).await
     } else {
         (None, None)
     };
@@ -123,7 +124,7 @@ where
             return Err(CloseConnection);
         }
         Some(Fault::Respond(e)) => Dispatched::refused(e),
-        None => dispatch(&app, &store, req).await,
+        None => dispatch(&app, &store, &keys, req).await,
     };
     let partner = dispatched
         .principal
@@ -132,7 +133,7 @@ where
         .or_else(|| {
             // refused by authentication: the journal still names a known key's partner
             (seen.area == Area::Api && dispatched.principal.is_none())
-                .then(|| store.read(|s| auth::partner_of(s, &credentials)))
+                .then(|| store.read(|s| auth::partner_of(s, &credentials, &keys)))
                 .flatten()
         });
     let response = respond(&app, Some(&store), &seen, partner, dispatched.served);
@@ -142,11 +143,17 @@ where
 /// The session `name` for a request under /api/ or /_sandbox/: a live one,
 /// or one created now from the fixtures, but only for a request that its
 /// key does not refuse (so a 401 or 403 creates nothing).
-fn open<B>(app: &App, seen: &Seen, req: &Request<B>, name: &str) -> Result<Store, ApiError> {
+fn open<B>(
+    app: &App,
+    keys: &KeyMemo,
+    seen: &Seen,
+    req: &Request<B>,
+    name: &str,
+) -> Result<Store, ApiError> {
     if app.store.session(name).is_none() {
         let who = app.store.read_base(|base| match seen.area {
-            Area::Api => auth::partner(base, req.headers()).map(drop),
-            _ => auth::admin(base, req.headers()).map(drop),
+            Area::Api => auth::partner(base, req.headers(), keys).map(drop),
+            _ => auth::admin(base, req.headers(), keys).map(drop),
         });
         who?;
     }
@@ -281,7 +288,11 @@ enum Fault {
 
 /// Applies the session's fault rules to an /api/ request (after their
 /// delay); also returns the partner of the request's key, if any.
-async fn fault_for<B>(store: &Store, req: &Request<B>) -> (Option<Fault>, Option<i64>) {
+async fn fault_for<B>(
+    store: &Store,
+    keys: &KeyMemo,
+    req: &Request<B>,
+) -> (Option<Fault>, Option<i64>) {
     let generation = store.generation();
     let faults = store.faults();
     if faults.file_generation() != generation {
@@ -291,7 +302,7 @@ async fn fault_for<B>(store: &Store, req: &Request<B>) -> (Option<Fault>, Option
     if faults.is_empty() {
         return (None, None); // the common case: no rule, nothing to look up
     }
-    let partner = store.read(|s| auth::partner_of(s, req.headers()));
+    let partner = store.read(|s| auth::partner_of(s, req.headers(), keys));
     let decision = faults.decide(req.method().as_str(), req.uri().path(), partner);
     let (delay, fault) = match decision {
         Decision::Serve { delay } => (delay, None),
@@ -351,7 +362,7 @@ impl Dispatched {
 
 /// The published descriptions and the index at `/` without a key; else the
 /// key, then the /api/ or /_sandbox/ handler.
-async fn dispatch<B>(app: &App, store: &Store, req: Request<B>) -> Dispatched
+async fn dispatch<B>(app: &App, store: &Store, keys: &KeyMemo, req: Request<B>) -> Dispatched
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -379,9 +390,9 @@ where
         }
     }
     let who = store.read(|state| match area {
-        Area::Api => auth::partner(state, req.headers()),
-        Area::Sandbox => auth::admin(state, req.headers()),
-        Area::Other => auth::any(state, req.headers()),
+        Area::Api => auth::partner(state, req.headers(), keys),
+        Area::Sandbox => auth::admin(state, req.headers(), keys),
+        Area::Other => auth::any(state, req.headers(), keys),
     });
     let who = match who {
         Ok(who) => who,
