@@ -1,5 +1,5 @@
 //! The command line (API.md section 6): `serve` (the default), `check`,
-//! `record`, `generate`, `openapi` and `postman`.
+//! `record`, `generate`, `openapi`, `postman` and `fixtures`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,7 +22,8 @@ use crate::store::{Clock, fixtures};
     version,
     propagate_version = true,
     args_conflicts_with_subcommands = true,
-    after_help = "Run it from the repository's directory (fixtures/ and certs/ are relative to it). \
+    after_help = "fixtures/ and certs/ are relative to the working directory; where there is no \
+                  ./fixtures (and no --fixtures), it serves the default fixtures built into it. \
                   The API it serves is described in docs/api.md, the control API under /_sandbox/ \
                   in docs/control-api.md; a running sandbox answers GET / with an index."
 )]
@@ -48,6 +49,15 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Write the Postman collection and environment.
     Postman(PostmanArgs),
+    /// Write the default fixtures built into the binary into a directory, to edit.
+    Fixtures(FixturesArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FixturesArgs {
+    /// The directory to write (must not exist, or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -129,9 +139,10 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub bind: SocketAddr,
-    /// Fixtures directory, or a bundle file (.json).
-    #[arg(long, default_value = "fixtures")]
-    pub fixtures: PathBuf,
+    /// Fixtures directory, or a bundle file (.json) [default: ./fixtures when
+    /// it exists, else the defaults built into the binary].
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
     /// Directory of the generated CA and server certificate.
     #[arg(long, default_value = "certs")]
     pub certs: PathBuf,
@@ -168,6 +179,9 @@ pub struct ServeArgs {
     /// Real time a session may stay unused before it is ended: 30s, 10m, 1h.
     #[arg(long, default_value = "1h", value_parser = parse_positive_duration_ms)]
     pub session_ttl: i64,
+    /// Runs one move of the sandbox clock may write; a move past it answers 422.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_runs_per_advance: u64,
     /// Open connections at most.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -242,6 +256,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Postman(args)) => postman(&args),
         Some(Command::Record(args)) => record(&args),
         Some(Command::Generate(args)) => generate(&args),
+        Some(Command::Fixtures(args)) => write_fixtures(&args),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -368,6 +383,24 @@ fn postman(args: &PostmanArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn write_fixtures(args: &FixturesArgs) -> ExitCode {
+    match fixtures::embedded::write_out(&args.out) {
+        Ok(n) => {
+            println!(
+                "wrote the default fixtures ({}) into {}; serve them with: cleverfox-sandbox --fixtures {}",
+                start::count(n, "file"),
+                args.out.display(),
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn serve(args: ServeArgs) -> ExitCode {
     let (log, _flush_at_exit) = logging::init(match args.log_format {
         LogFormat::Text => logging::Format::Text,
@@ -375,7 +408,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     });
     let opts = Options {
         bind: args.bind,
-        fixtures: args.fixtures.clone(),
+        fixtures: start::fixtures_source(args.fixtures.clone()),
         tls: TlsSettings {
             certs_dir: args.certs.clone(),
             hostnames: args.hostnames.clone(),
@@ -389,6 +422,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             journal: args.journal,
             max_sessions: args.max_sessions,
             session_ttl_ms: args.session_ttl,
+            max_runs_per_advance: args.max_runs_per_advance,
             ..Settings::default()
         },
     };

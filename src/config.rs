@@ -17,6 +17,8 @@ pub struct Settings {
     pub max_sessions: usize,
     /// Milliseconds of real time a session may stay unused (`--session-ttl`).
     pub session_ttl_ms: i64,
+    /// Runs one move of the clock may write (`--max-runs-per-advance`).
+    pub max_runs_per_advance: u64,
 }
 
 impl Default for Settings {
@@ -29,6 +31,7 @@ impl Default for Settings {
             body_read_timeout: std::time::Duration::from_secs(30),
             max_sessions: 1000,
             session_ttl_ms: 3_600_000,
+            max_runs_per_advance: 100_000,
         }
     }
 }

@@ -14,14 +14,14 @@ use crate::domain::state::{ApiRefusal, KeyKind, State};
 use crate::domain::value::Val;
 use crate::edge::app::{App, Documents, SERVER_MARKER};
 use crate::edge::tls::{self, TlsSettings};
-use crate::store::fixtures::{self, Problem};
+use crate::store::fixtures::{self, Problem, Source};
 use crate::store::{Clock, Limits, Store};
 
 /// Everything `serve` needs, from the command line.
 #[derive(Clone, Debug)]
 pub struct Options {
     pub bind: SocketAddr,
-    pub fixtures: PathBuf,
+    pub fixtures: Source,
     pub tls: TlsSettings,
     pub settings: Settings,
 }
@@ -56,11 +56,11 @@ pub struct Ready {
 /// Loads the fixtures, prepares TLS and binds the listener.
 pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     let clock = Clock::new();
-    if !opts.fixtures.exists() {
-        return Err(StartError::NoFixtures(opts.fixtures.clone()));
+    if let Some(path) = opts.fixtures.path().filter(|p| !p.exists()) {
+        return Err(StartError::NoFixtures(path.to_path_buf()));
     }
-    let (path, now) = (opts.fixtures.clone(), clock.now_ms());
-    let loaded = crate::store::loader::run(move || fixtures::load(&path, now))
+    let (source, now) = (opts.fixtures.clone(), clock.now_ms());
+    let loaded = crate::store::loader::run(move || fixtures::load_source(&source, now))
         .map_err(StartError::Fixtures)?;
     let tls = tls::setup(&opts.tls)?;
     let listener = TcpListener::bind(opts.bind)
@@ -80,8 +80,10 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
     };
     let (files, records) = (loaded.files, loaded.records);
     let store = Store::from_loaded(loaded, opts.fixtures.clone(), clock, limits);
+    let app = App::new(store, opts.settings.clone(), documents);
+    crate::edge::schedule::spawn(&app);
     Ok(Ready {
-        app: App::new(store, opts.settings.clone(), documents),
+        app,
         tls: tls.config,
         listener,
         addr,
@@ -90,6 +92,16 @@ pub async fn prepare(opts: &Options) -> Result<Ready, StartError> {
         files,
         records,
     })
+}
+
+/// The fixtures to serve: those given with `--fixtures`; else `./fixtures`
+/// when it exists; else the defaults built into the binary.
+pub fn fixtures_source(given: Option<PathBuf>) -> Source {
+    match given {
+        Some(path) => Source::Path(path),
+        None if Path::new("fixtures").exists() => Source::Path("fixtures".into()),
+        None => Source::Embedded,
+    }
 }
 
 /// The host name a client should use: the first `--hostname`, else localhost
@@ -113,8 +125,8 @@ pub fn missing_fixtures(path: &Path) -> String {
     };
     format!(
         "no fixtures at {}: there is no such directory or bundle file. \
-         Start the sandbox in the repository's directory (which holds fixtures/), \
-         or choose the fixtures with --fixtures DIR or --fixtures FILE.json.",
+         Choose the fixtures with --fixtures DIR or --fixtures FILE.json \
+         (`cleverfox-sandbox fixtures --out DIR` writes out the default ones).",
         looked.display()
     )
 }
@@ -166,13 +178,24 @@ pub fn banner(ready: &Ready, opts: &Options) -> String {
             let _ = writeln!(b, "  TLS:       {}", ready.tls_note);
         }
     }
-    let _ = writeln!(
-        b,
-        "  Fixtures:  {} ({}, {})",
-        absolute(&opts.fixtures).display(),
+    let counts = format!(
+        "{}, {}",
         count(ready.files, "file"),
         count(ready.records, "record")
     );
+    match opts.fixtures.path() {
+        Some(path) => {
+            let _ = writeln!(b, "  Fixtures:  {} ({counts})", absolute(path).display());
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "  Fixtures:  {} ({counts}; not watched: they cannot change; \
+                 `cleverfox-sandbox fixtures --out DIR` writes them out to edit)",
+                fixtures::embedded::LABEL
+            );
+        }
+    }
     let _ = writeln!(
         b,
         "  API keys (HTTP Basic: the key is the username, the password is ignored):"

@@ -289,10 +289,10 @@ fn check_fault_and_clock_output(name: &str, stdout: &str) {
         "{name}: the 503 rule answered twice, then the request was served: {stdout}"
     );
     let ahead = stdout
-        .find("\"offset_seconds\":3600}")
+        .find("\"offset_seconds\":3600,\"runs\":0}")
         .unwrap_or_else(|| panic!("{name}: the clock advanced by an hour: {stdout}"));
     assert!(
-        stdout[ahead..].contains("\"offset_seconds\":0}"),
+        stdout[ahead..].contains("\"offset_seconds\":0,\"runs\":0}"),
         "{name}: the clock came back to real time: {stdout}"
     );
     assert!(

@@ -126,7 +126,14 @@ fn missing_fixtures_name_the_path_and_the_option() {
     let dir = tempfile::tempdir().unwrap();
     let looked = dir.path().canonicalize().unwrap().join("fixtures");
     for args in [
-        &["--bind", "127.0.0.1:0", "--certs", "c"][..],
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--certs",
+            "c",
+            "--fixtures",
+            "fixtures",
+        ][..],
         &["check"][..],
         &["check", "--fixtures", "elsewhere.json"][..],
     ] {

@@ -23,6 +23,7 @@ pub enum Control {
     CheckpointRestore,
     OpenApi,
     Report,
+    Schedule,
 }
 
 /// A control endpoint's path and methods.
@@ -147,6 +148,15 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         summaries: &[
             "The conformance report of the session's /api/ requests (?format=json|markdown|junit)",
             "Start the conformance report afresh",
+        ],
+    },
+    ControlEndpoint {
+        endpoint: Control::Schedule,
+        path: "/_sandbox/schedule",
+        methods: &["GET", "PUT"],
+        summaries: &[
+            "The schedule: whether jobs run on the sandbox clock, and their outcomes",
+            "Replace the schedule (422 and nothing changed for bad settings)",
         ],
     },
 ];

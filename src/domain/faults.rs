@@ -95,9 +95,12 @@ impl FaultRule {
             return Err(vec!["A fault rule is one JSON object.".into()]);
         };
         let mut errors = Vec::new();
+        // what a listing adds (`id`, `source`, `remaining`) may come back:
+        // a listed rule posted again applies to the uses it had left
+        let listed = ["id", "source", "remaining"];
         for k in m
             .keys()
-            .filter(|k| !FIELDS.contains(&k.as_str()) && k.as_str() != "id")
+            .filter(|k| !FIELDS.contains(&k.as_str()) && !listed.contains(&k.as_str()))
         {
             errors.push(format!(
                 "{k} is not a field of a fault rule (fields: {}).",
@@ -121,8 +124,21 @@ impl FaultRule {
                     None
                 }
             },
-            times: whole(m, "times", 1, u64::MAX, &mut errors),
+            times: whole(m, "remaining", 1, u64::MAX, &mut errors).or(whole(
+                m,
+                "times",
+                1,
+                u64::MAX,
+                &mut errors,
+            )),
         };
+        if let Some(v) = m.get("source")
+            && !matches!(v.as_str(), Some("api" | "sandbox.json"))
+        {
+            errors.push(format!(
+                "source, as a listing names it, is \"api\" or \"sandbox.json\", not {v}."
+            ));
+        }
         if let Some(p) = &rule.path
             && !p.starts_with('/')
         {

@@ -105,10 +105,12 @@ struct Facts {
     outcome: Outcome,
     /// The given ErrorMessages, or the outcome's usual ones.
     messages: Option<String>,
-    /// Sandbox-clock time, UTC.
+    /// Sandbox-clock time the run ended, UTC (its Log's AddedOn).
     now: i64,
-    /// The device's local time now: when the run started.
+    /// The device's local time when the run started.
     started: i64,
+    /// The device's local time when it ended.
+    completed: i64,
     /// Whether the device asks for a notification of this outcome.
     notified: bool,
     /// The id the new Log gets.
@@ -125,7 +127,16 @@ impl Facts {
     }
 }
 
-/// Simulates one run of a job.
+/// When a run happened: it started at `started_utc` and ended
+/// `duration_ms` later (a manual run: now, taking no time).
+#[derive(Clone, Copy, Debug)]
+pub struct When {
+    pub started_utc: i64,
+    pub duration_ms: i64,
+}
+
+/// Simulates one run of a job, now; a NextRunOn it leaves in the past
+/// moves to the job's next occurrence.
 pub fn run_job(
     state: &mut State,
     ctx: &WriteCtx,
@@ -133,12 +144,13 @@ pub fn run_job(
     outcome: Outcome,
     error_messages: Option<String>,
 ) -> Result<Run, EngineError> {
-    let f = facts(state, ctx.now_ms, job_id, outcome, error_messages)?;
-    write_log(state, &f);
-    write_log_items(state, &f);
-    record_run(state, &f);
-    let mails = notification(&f).into_iter().collect();
-    let log_id = f.log_id;
+    let when = When {
+        started_utc: ctx.now_ms,
+        duration_ms: 0,
+    };
+    let (log_id, mails) = write_run(state, job_id, outcome, error_messages, when)?;
+    // a NextRunOn now past moves to the next occurrence after the run
+    super::schedule::after_manual_run(state, job_id, ctx.now_ms);
     let rec = state
         .get(Res::Logs, log_id)
         .ok_or_else(|| EngineError::NotFound(format!("LogId {log_id}")))?;
@@ -149,10 +161,34 @@ pub fn run_job(
     })
 }
 
+/// Writes one run of a job (the one code path of manual and scheduled
+/// runs): the Log, its Log Items, the event and LastRanOn; returns the
+/// Log's id and the notification e-mail, if any.
+pub fn write_run(
+    state: &mut State,
+    job_id: i64,
+    outcome: Outcome,
+    error_messages: Option<String>,
+    when: When,
+) -> Result<(i64, Vec<Mail>), EngineError> {
+    let f = facts(state, when, job_id, outcome, error_messages)?;
+    write_log(state, &f);
+    write_log_items(state, &f);
+    record_run(state, &f);
+    let mails = notification(&f).into_iter().collect();
+    Ok((f.log_id, mails))
+}
+
+/// A plausible duration of a scheduled run, from its Log's id: 2 to 40
+/// minutes, whole seconds.
+pub fn duration_ms(log_id: i64) -> i64 {
+    spread(log_id.wrapping_mul(31), 120, 2_400) * 1000
+}
+
 /// Looks up the job and its device; 404 without the job, 409 without the device.
 fn facts(
     state: &State,
-    now: i64,
+    when: When,
     job_id: i64,
     outcome: Outcome,
     error_messages: Option<String>,
@@ -184,9 +220,11 @@ fn facts(
         .and_then(|s| state.get(Res::Subscriptions, s))
         .map_or(Val::Null, |s| get(subs, &s.vals, "PlanId").clone());
     let zone = text(&dget("TimeZoneId")).unwrap_or_default();
-    // The run happens now: every local time it writes is the sandbox clock
-    // in the device's zone (API.md section 3).
-    let started = local_time(now, &zone);
+    // every local time it writes is the sandbox clock in the device's zone
+    // (API.md section 3); what it stamps in UTC is its end
+    let started = local_time(when.started_utc, &zone);
+    let completed = local_time(when.started_utc + when.duration_ms, &zone);
+    let now = when.started_utc + when.duration_ms;
     let messages = error_messages.or(match outcome {
         Outcome::Completed => None,
         Outcome::Failed => {
@@ -208,6 +246,7 @@ fn facts(
         messages,
         now,
         started,
+        completed,
         notified,
         log_id: state.table(Res::Logs).next_id.max(1),
     })
@@ -217,7 +256,7 @@ fn facts(
 /// settings copied.
 fn write_log(state: &mut State, f: &Facts) {
     let (job_id, device_id) = (f.job_id, f.device_id);
-    let completed = (f.outcome != Outcome::Missed).then_some(f.started);
+    let completed = (f.outcome != Outcome::Missed).then_some(f.completed);
     let (jobs, devices) = (Res::Jobs.info(), Res::Devices.info());
     let mut log = RecordBuilder::new(Res::Logs);
     log.int("LogId", f.log_id)

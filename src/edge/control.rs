@@ -12,6 +12,7 @@ use super::route::{self, ControlRoute};
 use super::sessions;
 use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
+use crate::domain::schedule::Schedule;
 use crate::domain::simulate::{self, Outcome};
 use crate::domain::snapshot;
 use crate::domain::state::sha256;
@@ -47,8 +48,10 @@ where
         (Control::Health, _) => Ok(Reply::ok(health(store, app.log().dropped_lines()))),
         (Control::Clock, Method::GET) => Ok(Reply::ok(clock_body(store))),
         (Control::Clock, _) => {
-            move_clock(store, &object()?)?;
-            Ok(Reply::ok(clock_body(store)))
+            let runs = move_clock(app, store, &object()?)?;
+            let mut body: Value = serde_json::from_slice(&clock_body(store)).unwrap_or_default();
+            body["runs"] = json!(runs);
+            Ok(json_reply(body))
         }
         (Control::Reset, _) if !store.is_default() => Ok(reset_session(store)),
         (Control::Reset, _) => {
@@ -122,6 +125,13 @@ where
             &headers,
             &uri,
         ))),
+        (Control::Schedule, Method::GET) => Ok(json_reply(store.schedule().to_json())),
+        (Control::Schedule, _) => {
+            let schedule = Schedule::parse(&Value::Object(object()?))
+                .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
+            store.set_schedule(schedule);
+            Ok(json_reply(store.schedule().to_json()))
+        }
     }
 }
 
@@ -219,7 +229,10 @@ async fn load_snapshot(store: &Store, bytes: Bytes) -> Result<Reply, ApiError> {
     let loaded = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let digest = sha256(&bytes);
-        let loaded = fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)?;
+        // on the loader thread, as every load of served data is
+        let loaded = crate::store::loader::run(move || {
+            fixtures::load_bundle_bytes("snapshot", bytes.to_vec(), now)
+        })?;
         let (files, records) = (loaded.files, loaded.records);
         let discarded = loading.swap_in_bundle(loaded.state, &digest);
         Ok(watch::Reloaded {
@@ -278,8 +291,15 @@ fn loaded_reply(
 /// The whole state as a bundle, the fault rules as its `sandbox`.
 fn snapshot(store: &Store) -> Vec<u8> {
     let rules = store.faults().rules();
-    let sandbox = (!rules.is_empty())
-        .then(|| serde_json::to_vec(&json!({ "faults": rules })).unwrap_or_default());
+    let schedule = store.schedule();
+    let mut settings = serde_json::Map::new();
+    if !rules.is_empty() {
+        settings.insert("faults".into(), json!(rules));
+    }
+    if !schedule.is_default() {
+        settings.insert("schedule".into(), schedule.to_json());
+    }
+    let sandbox = (!settings.is_empty()).then(|| serde_json::to_vec(&settings).unwrap_or_default());
     store.snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
 }
 
@@ -342,6 +362,7 @@ fn run_job(
     };
     let ctx = app.write_ctx(store, false);
     let run = store.write(|s| simulate::run_job(s, &ctx, job, outcome, messages))?;
+    crate::store::schedule::wake(); // the job's next run may have moved
     store.outbox().push(run.mails);
     Ok(Reply::created(
         run.body,
@@ -373,7 +394,7 @@ fn health(store: &Store, log_lines_dropped: u64) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "status": if error.is_some() || watch_lost { "degraded" } else { "ok" },
         "version": env!("CARGO_PKG_VERSION"),
-        "fixtures": store.source().display().to_string(),
+        "fixtures": store.source().to_string(),
         "sessions": store.session_count(),
         "loaded_at": format_timestamp(loaded_at),
         "counts": counts,
@@ -411,9 +432,14 @@ pub(super) fn invalid(msg: impl Into<String>) -> ApiError {
 }
 
 /// `{"advance": SECONDS}`, `{"set": "YYYY-MM-DDTHH:MM:SS.mmm"}` (UTC), or
-/// `{"set": "now"}` (back to the real time).
-fn move_clock(store: &Store, input: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
-    let clock = store.clock();
+/// `{"set": "now"}` (back to the real time); with the schedule on, writes
+/// the runs that fall due on the way (how many), or refuses a move that
+/// would write more than `--max-runs-per-advance` with nothing changed.
+fn move_clock(
+    app: &App,
+    store: &Store,
+    input: &serde_json::Map<String, Value>,
+) -> Result<u64, ApiError> {
     let unknown: Vec<&String> = input
         .keys()
         .filter(|k| *k != "advance" && *k != "set")
@@ -423,27 +449,51 @@ fn move_clock(store: &Store, input: &serde_json::Map<String, Value>) -> Result<(
             "Send exactly one of {\"advance\": SECONDS}, {\"set\": \"YYYY-MM-DDTHH:MM:SS.mmm\"} (UTC) or {\"set\": \"now\"} (the real time).",
         ));
     }
-    match (input.get("advance"), input.get("set")) {
+    /// Where the move goes.
+    enum Move {
+        By(i64),
+        To(i64),
+        RealTime,
+    }
+    let wanted = match (input.get("advance"), input.get("set")) {
         (Some(v), None) => {
             let secs = v
                 .as_f64()
                 .filter(|s| s.is_finite() && s.abs() < 1e11)
                 .ok_or_else(|| invalid(format!("advance must be a number of seconds, not {v}.")))?;
-            clock.advance_ms((secs * 1000.0).round() as i64);
+            Move::By((secs * 1000.0).round() as i64)
         }
-        (None, Some(Value::String(s))) if s.eq_ignore_ascii_case("now") => clock.to_real_time(),
-        (None, Some(Value::String(s))) => {
-            let ms = parse_utc_timestamp(s).map_err(|_| {
-                invalid(format!(
-                    "set must be a UTC time written YYYY-MM-DDTHH:MM:SS.mmm, or \"now\" for the real time, not \"{s}\"."
-                ))
-            })?;
-            clock.set_ms(ms);
-        }
+        (None, Some(Value::String(s))) if s.eq_ignore_ascii_case("now") => Move::RealTime,
+        (None, Some(Value::String(s))) => Move::To(parse_utc_timestamp(s).map_err(|_| {
+            invalid(format!(
+                "set must be a UTC time written YYYY-MM-DDTHH:MM:SS.mmm, or \"now\" for the real time, not \"{s}\"."
+            ))
+        })?),
         (None, Some(v)) => return Err(invalid(format!("set must be a string, not {v}."))),
         _ => return Err(invalid("Send exactly one of advance or set.")),
-    }
-    Ok(())
+    };
+    let clock = store.clock();
+    let limit = app.settings.max_runs_per_advance;
+    let target = |now: i64| match wanted {
+        Move::By(ms) => now + ms,
+        Move::To(ms) => ms,
+        Move::RealTime => now - clock.offset_ms(),
+    };
+    let apply = || match wanted {
+        Move::By(ms) => clock.advance_ms(ms),
+        Move::To(ms) => clock.set_ms(ms),
+        Move::RealTime => clock.to_real_time(),
+    };
+    store
+        .move_clock_scheduled(limit, target, apply)
+        .map_err(|e| {
+            invalid(format!(
+                "This move of the clock would write {}{} scheduled runs, more than --max-runs-per-advance ({}); nothing was changed. Move it in smaller steps.",
+                if e.more { "more than " } else { "" },
+                e.runs,
+                e.limit
+            ))
+        })
 }
 
 #[cfg(test)]

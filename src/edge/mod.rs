@@ -10,6 +10,7 @@ pub mod control; // the /_sandbox/ handlers
 pub mod error; // ApiError, and From<EngineError>
 pub mod logging; // the non-blocking log writer, its drop counter
 pub mod route; // the one router for /api/ and /_sandbox/
+pub mod schedule; // the schedule's timer: jobs run as real time passes
 pub mod server; // accept loop, TLS handshake, HTTP/1.1 and h2, graceful shutdown
 pub mod service; // the request pipeline and the access log
 pub mod sessions; // which session a request addresses; the sessions and checkpoints endpoints

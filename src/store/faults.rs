@@ -210,6 +210,27 @@ mod tests {
     }
 
     #[test]
+    fn a_listed_rule_can_be_posted_back_with_the_uses_it_had_left() {
+        let f = Faults::default();
+        f.add(rule(
+            json!({"path": "/api/devices", "status": 503, "times": 3}),
+        ));
+        assert!(matches!(
+            f.decide("GET", "/api/devices", None),
+            Decision::Respond { status: 503, .. }
+        ));
+        let listed = f.list().remove(0);
+        assert_eq!(
+            (&listed["source"], &listed["remaining"]),
+            (&json!("api"), &json!(2))
+        );
+        let again = FaultRule::parse(&listed).unwrap();
+        assert_eq!(again.times, Some(2));
+        assert_eq!(again.status, Some(503));
+        assert!(FaultRule::parse(&json!({"status": 503, "source": "elsewhere"})).is_err());
+    }
+
+    #[test]
     fn times_limits_a_rule_and_rate_limits_count_a_window() {
         let f = Faults::default();
         f.add(rule(

@@ -19,12 +19,12 @@ pub mod loader; // the one thread every fixture load runs on
 pub mod outbox; // the e-mails the sandbox would have sent
 pub mod recent; // the bounded newest-first queue of the outbox and the journal
 pub mod report; // the live conformance report of a session
+pub mod schedule; // the schedule of a session on its clock
 pub mod served; // the snapshots served lately
 pub mod session; // one session: a sandbox of its own, and its checkpoints
 pub mod sessions; // the registry of sessions, bounded and expiring
 pub mod watch; // hot reload of the fixtures
 
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -42,8 +42,8 @@ struct Shared {
     /// reset of unchanged files clones it (O(1)), a reload re-reads only
     /// the files changed since it.
     base: RwLock<Arc<Base>>,
-    /// The fixtures directory or bundle file.
-    source: PathBuf,
+    /// The fixtures directory or bundle file, or the embedded defaults.
+    source: fixtures::Source,
     /// Whether the fixtures are watched, and the last reload's problems.
     status: Mutex<ReloadStatus>,
     /// Every session, `default` included, and the fixtures as last loaded
@@ -72,7 +72,7 @@ pub struct Store {
 
 impl Store {
     /// A store serving `state` as the `default` session, whose clock is `clock`.
-    pub fn new(state: State, source: PathBuf, clock: Clock, limits: Limits) -> Store {
+    pub fn new(state: State, source: fixtures::Source, clock: Clock, limits: Limits) -> Store {
         let base = state.clone();
         let seed = Seed {
             state,
@@ -184,7 +184,12 @@ impl Store {
 
     /// A store as [`Store::new`], serving what was just loaded, whose file
     /// stamps let the first reset or reload skip unchanged files.
-    pub fn from_loaded(loaded: Loaded, source: PathBuf, clock: Clock, limits: Limits) -> Store {
+    pub fn from_loaded(
+        loaded: Loaded,
+        source: fixtures::Source,
+        clock: Clock,
+        limits: Limits,
+    ) -> Store {
         let base = Arc::new(Base::new(&loaded));
         let store = Store::new(loaded.state, source, clock, limits);
         *store.shared.base.write().unwrap_or_else(|e| e.into_inner()) = base;
@@ -248,6 +253,7 @@ impl Store {
         served.remember(*digest, generation, held);
         let old = std::mem::replace(&mut *guard, state);
         drop(guard);
+        schedule::wake();
         if self.is_default() {
             self.set_fixture_error(None);
         }
@@ -264,7 +270,7 @@ impl Store {
         &self.session.clock
     }
 
-    pub fn source(&self) -> &std::path::Path {
+    pub fn source(&self) -> &fixtures::Source {
         &self.shared.source
     }
 }

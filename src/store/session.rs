@@ -12,6 +12,7 @@ use super::faults::Faults;
 use super::journal::Journal;
 use super::outbox::Outbox;
 use super::report::Report;
+use super::schedule::Progress;
 use super::served::Served;
 use crate::domain::mail::Mail;
 use crate::domain::state::State;
@@ -104,6 +105,8 @@ pub struct Session {
     pub(super) changes: AtomicU64,
     /// The conformance report of its /api/ requests.
     pub(super) report: Report,
+    /// How far its schedule has run.
+    pub(super) schedule: Progress,
 }
 
 /// How a session starts.
@@ -139,6 +142,7 @@ impl Session {
             checkpoints: Mutex::new(BTreeMap::new()),
             changes: AtomicU64::new(0),
             report: Report::default(),
+            schedule: Progress::default(),
         }
     }
 
@@ -156,6 +160,7 @@ impl Session {
     pub(super) fn replace(&self, new: State) -> State {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::Relaxed);
+        super::schedule::wake();
         std::mem::replace(&mut *guard, new)
     }
 

@@ -246,6 +246,7 @@ impl Registry {
         let mut named = self.named();
         self.room_for(&named, name)?;
         named.insert(name.to_string(), session.clone());
+        super::schedule::wake();
         Ok(session)
     }
 }
@@ -316,6 +317,14 @@ impl Store {
         all
     }
 
+    /// Every live session, `default` first (for the schedule's timer).
+    pub fn all_sessions(&self) -> Vec<Store> {
+        let registry = &self.shared.sessions;
+        let mut all = vec![self.on(registry.default.clone())];
+        all.extend(registry.named().values().map(|s| self.on(s.clone())));
+        all
+    }
+
     /// Live sessions, `default` included.
     pub fn session_count(&self) -> usize {
         self.shared.sessions.sweep();
@@ -334,6 +343,7 @@ impl Store {
     /// Counts a successful API write.
     pub fn note_change(&self) {
         self.session.changes.fetch_add(1, Ordering::Relaxed);
+        super::schedule::wake();
     }
 
     /// This session's own information.
@@ -405,6 +415,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fixtures::Source;
 
     #[test]
     fn origins() {
@@ -438,7 +449,12 @@ mod tests {
             max_sessions: max,
             ..Limits::default()
         };
-        Store::new(State::empty(), "fixtures".into(), Clock::new(), limits)
+        Store::new(
+            State::empty(),
+            Source::Path("fixtures".into()),
+            Clock::new(),
+            limits,
+        )
     }
 
     #[test]
@@ -465,7 +481,7 @@ mod tests {
     fn requests_sweep_expired_sessions_at_most_once_a_second() {
         let s = Store::new(
             State::empty(),
-            "fixtures".into(),
+            Source::Path("fixtures".into()),
             Clock::new(),
             Limits {
                 ttl_ms: 30_200,

@@ -36,14 +36,13 @@ pub struct Reloaded {
 /// and records the problems. Blocking: call it off the async threads.
 pub fn reload(store: &Store) -> Result<Reloaded, Vec<Problem>> {
     let started = Instant::now();
-    let (source, now, base) = (
-        store.source().to_path_buf(),
-        store.clock().now_ms(),
-        store.base(),
-    );
+    let (source, now, base) = (store.source().clone(), store.clock().now_ms(), store.base());
     let s = store.clone();
     let swapped = super::loader::run(move || -> Result<_, Vec<Problem>> {
-        let loaded = fixtures::reload(&source, now, Some(&base))?;
+        let loaded = match source.path() {
+            Some(path) => fixtures::reload(path, now, Some(&base))?,
+            None => fixtures::load_source(&source, now)?,
+        };
         drop(base); // before the swap: the old base is freed with it, here
         let (files, records) = (loaded.files, loaded.records);
         Ok((files, records, s.swap_in_loaded(loaded)))
@@ -97,8 +96,11 @@ fn relevant(source: &Path, bundle: bool, path: &Path) -> bool {
 }
 
 /// Watches the fixtures for as long as the task runs (abort it to stop).
+/// Returns at once for the embedded fixtures, which cannot change.
 pub async fn run(store: Store) {
-    let source = store.source().to_path_buf();
+    let Some(source) = store.source().path().map(Path::to_path_buf) else {
+        return;
+    };
     let bundle = !source.is_dir();
     let dir: PathBuf = if bundle {
         source

@@ -285,7 +285,7 @@ impl Sandbox {
         };
         let opts = Options {
             bind: "127.0.0.1:0".parse().unwrap(),
-            fixtures: cfg.fixtures,
+            fixtures: cfg.fixtures.into(),
             tls: TlsSettings {
                 certs_dir: certs.clone(),
                 hostnames: cfg.hostnames,

@@ -257,3 +257,29 @@ async fn faults_of_sandbox_json_apply_and_are_listed() {
     assert_eq!(listed[0]["status"], 503);
     assert!(listed[0]["id"].is_u64());
 }
+
+#[tokio::test]
+async fn a_listed_rule_posted_back_applies_to_the_uses_it_had_left() {
+    let t = Client::start().await;
+    t.add_fault(json!({"path": "/api/devices", "status": 503, "times": 3}))
+        .await;
+    assert_eq!(t.get(PARTNER1, "/api/devices").await.status, 503);
+    let listed = t.faults().await.remove(0);
+    assert_eq!(listed["remaining"], 2, "{listed}");
+    t.clear_faults().await;
+    // into another session, as listed: 201, and it answers twice more
+    let r = t.post(ADMIN, "/s/copy/_sandbox/faults", &listed).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for _ in 0..2 {
+        assert_eq!(t.get(PARTNER1, "/s/copy/api/devices").await.status, 503);
+    }
+    assert_eq!(t.get(PARTNER1, "/s/copy/api/devices").await.status, 200);
+    let bad = t
+        .post(
+            ADMIN,
+            "/_sandbox/faults",
+            &json!({"status": 503, "source": "elsewhere"}),
+        )
+        .await;
+    refused(&bad, 422, &["source"]);
+}

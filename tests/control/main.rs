@@ -17,6 +17,7 @@ mod health;
 mod journal;
 mod outbox;
 mod runs;
+mod schedule;
 mod snapshots;
 
 use std::collections::BTreeSet;

@@ -120,13 +120,17 @@ async fn simulated_run(outcome: &str, event_type: i64, event_name: &str) {
     let at = ms(ev["AddedOn"].as_str().unwrap());
     assert!(t0 <= at && at <= t1, "event AddedOn (UTC): {ev}");
 
-    // the job: only LastRanOn changes
+    // the job: LastRanOn changes, and its past NextRunOn (Daily at 20:00)
+    // moves to the next occurrence after the run (API.md section 11)
     let after = t.read(PARTNER1, &format!("/api/jobs/{JOB}")).await;
+    assert_eq!(after["NextRunOn"], "2027-01-15T20:00:00.000", "{after}");
     let mut rest = after.as_object().unwrap().clone();
     let mut was = job.as_object().unwrap().clone();
-    rest.remove("LastRanOn");
-    was.remove("LastRanOn");
-    assert_eq!(rest, was, "only LastRanOn changes");
+    for moved in ["LastRanOn", "NextRunOn"] {
+        rest.remove(moved);
+        was.remove(moved);
+    }
+    assert_eq!(rest, was, "only LastRanOn and NextRunOn change");
 
     // the device asks for a notification of every outcome
     let outbox = t.outbox().await;
