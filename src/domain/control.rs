@@ -21,6 +21,8 @@ pub enum Control {
     Checkpoints,
     Checkpoint,
     CheckpointRestore,
+    OpenApi,
+    Report,
     Schedule,
     Console,
     Data,
@@ -134,6 +136,21 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         path: "/_sandbox/checkpoints/{name}/restore",
         methods: &["POST"],
         summaries: &["Return the session to a checkpoint"],
+    },
+    ControlEndpoint {
+        endpoint: Control::OpenApi,
+        path: "/_sandbox/openapi.json",
+        methods: &["GET"],
+        summaries: &["This document: the OpenAPI description of the control API"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Report,
+        path: "/_sandbox/report",
+        methods: &["GET", "DELETE"],
+        summaries: &[
+            "The conformance report of the session's /api/ requests (?format=json|markdown|junit)",
+            "Start the conformance report afresh",
+        ],
     },
     ControlEndpoint {
         endpoint: Control::Schedule,

@@ -38,6 +38,7 @@ where
 {
     let route = route::control(req.method(), req.uri().path())?;
     let query = req.uri().query().map(str::to_owned);
+    let (headers, uri) = (req.headers().clone(), req.uri().clone());
     let bytes = read_body(app, &route, req).await?;
     let object = || -> Result<serde_json::Map<String, Value>, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -68,6 +69,8 @@ where
                 .map_err(ApiError::internal)?;
             if loaded.is_err() {
                 clock.advance_ms(offset);
+            } else {
+                store.report().clear();
             }
             loaded_reply(store, loaded)
         }
@@ -115,6 +118,16 @@ where
         (Control::Checkpoints, _) => sessions::take_checkpoint(store, &object()?),
         (Control::Checkpoint, _) => sessions::drop_checkpoint(store, &route.name),
         (Control::CheckpointRestore, _) => sessions::restore(store, &route.name),
+        (Control::Report, Method::GET) => report(store, query.as_deref()),
+        (Control::Report, _) => {
+            store.report().clear();
+            Ok(report_reply(store, "json"))
+        }
+        (Control::OpenApi, _) => Ok(Reply::ok(super::app::for_request(
+            &app.documents().control_openapi,
+            &headers,
+            &uri,
+        ))),
         (Control::Schedule, Method::GET) => Ok(json_reply(store.schedule().to_json())),
         (Control::Schedule, _) => {
             let schedule = Schedule::parse(&Value::Object(object()?))
@@ -125,6 +138,43 @@ where
         (Control::Console, _) => Ok(console::reply()),
         (Control::Data, _) => data(app, store, &route.name, query.as_deref()),
     }
+}
+
+/// `GET /_sandbox/report?format=json|markdown|junit`.
+fn report(store: &Store, query: Option<&str>) -> Result<Reply, ApiError> {
+    let mut format = "json".to_string();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if k == "format" {
+            format = v.into_owned();
+        }
+    }
+    if !matches!(format.as_str(), "json" | "markdown" | "junit") {
+        return Err(ApiError::bad_request(format!(
+            "format must be json, markdown or junit, not '{format}'."
+        )));
+    }
+    Ok(report_reply(store, &format))
+}
+
+fn report_reply(store: &Store, format: &str) -> Reply {
+    let counters = store.report().snapshot();
+    let (body, content_type) = match format {
+        "markdown" => (
+            counters.to_markdown().into_bytes(),
+            "text/markdown; charset=utf-8",
+        ),
+        "junit" => (
+            counters.to_junit().into_bytes(),
+            "application/xml; charset=utf-8",
+        ),
+        _ => return json_reply(counters.to_json()),
+    };
+    let mut reply = Reply::ok(body);
+    reply.headers.push((
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    ));
+    reply
 }
 
 /// `POST /s/{name}/_sandbox/reset`: the session back to the state it was
