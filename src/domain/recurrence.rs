@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone};
 
-use super::rules::time_zones;
+use super::rules::iana_zone;
 use super::value::{civil_from_days, days_from_civil, days_in_month};
 
 const HOUR: i64 = 3_600_000;
@@ -60,9 +60,8 @@ pub struct Recurrence {
 /// The time zone of a Windows time zone id; UTC for one the table does
 /// not know.
 pub fn zone(windows_zone: &str) -> TimeZone {
-    time_zones()
-        .find(|(w, _)| *w == windows_zone)
-        .and_then(|(_, iana)| TimeZone::get(iana).ok())
+    iana_zone(windows_zone)
+        .and_then(|iana| TimeZone::get(iana).ok())
         .unwrap_or(TimeZone::UTC)
 }
 

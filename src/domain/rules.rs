@@ -3,6 +3,8 @@
 //! by engine type, values generated on create, and values computed when a
 //! record is read. Each is a small function over one record.
 
+use std::collections::HashMap;
+
 use super::build::{self, RecordBuilder};
 use super::mail::Mail;
 use super::schema::{Res, ResourceInfo};
@@ -128,8 +130,16 @@ pub fn time_zones() -> impl Iterator<Item = (&'static str, &'static str)> {
     })
 }
 
+/// The IANA zone of a Windows time zone id `TimeZoneId` accepts (a lookup:
+/// validation and every scheduled run ask it).
+pub fn iana_zone(windows: &str) -> Option<&'static str> {
+    static BY_WINDOWS: std::sync::LazyLock<HashMap<&str, &str>> =
+        std::sync::LazyLock::new(|| time_zones().collect());
+    BY_WINDOWS.get(windows).copied()
+}
+
 pub fn is_time_zone(s: &str) -> bool {
-    time_zones().any(|(w, _)| w == s)
+    iana_zone(s).is_some()
 }
 
 // ------------------------------------------------------------------ checks

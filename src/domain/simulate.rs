@@ -11,7 +11,7 @@ use super::engine::{EngineError, WriteCtx, append_event};
 use super::mail::Mail;
 use super::render;
 use super::resources::event_type_id;
-use super::rules::{get, time_zones};
+use super::rules::{get, iana_zone};
 use super::schema::Res;
 use super::state::State;
 use super::value::Val;
@@ -58,9 +58,8 @@ impl Outcome {
 /// The device's wall-clock time at `utc_ms`, by its Windows time zone id
 /// (daylight saving included); UTC for a zone the table does not know.
 pub fn local_time(utc_ms: i64, windows_zone: &str) -> i64 {
-    let offset_s = time_zones()
-        .find(|(w, _)| *w == windows_zone)
-        .and_then(|(_, iana)| jiff::tz::TimeZone::get(iana).ok())
+    let offset_s = iana_zone(windows_zone)
+        .and_then(|iana| jiff::tz::TimeZone::get(iana).ok())
         .zip(jiff::Timestamp::from_millisecond(utc_ms).ok())
         .map_or(0, |(tz, ts)| tz.to_offset(ts).seconds());
     utc_ms + i64::from(offset_s) * 1000
