@@ -22,6 +22,7 @@ pub enum Control {
     Checkpoint,
     CheckpointRestore,
     Schedule,
+    Compat,
 }
 
 /// A control endpoint's path and methods.
@@ -140,6 +141,15 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         summaries: &[
             "The schedule: whether jobs run on the sandbox clock, and their outcomes",
             "Replace the schedule (422 and nothing changed for bad settings)",
+        ],
+    },
+    ControlEndpoint {
+        endpoint: Control::Compat,
+        path: "/_sandbox/compat",
+        methods: &["GET", "PUT"],
+        summaries: &[
+            "Compat mode: the shape changes the API may make without notice",
+            "Replace the compat settings (422 and nothing changed for bad settings)",
         ],
     },
 ];
