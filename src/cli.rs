@@ -250,8 +250,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Openapi) => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::tools::openapi::document())
-                    .unwrap_or_default()
+                serde_json::to_string_pretty(&crate::tools::openapi::document(
+                    crate::tools::openapi::DEFAULT_SERVER
+                ))
+                .unwrap_or_default()
             );
             ExitCode::SUCCESS
         }

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::domain::schema::Res;
 use crate::domain::state::{ApiRefusal, KeyKind, State};
 use crate::domain::value::Val;
-use crate::edge::app::{App, Documents};
+use crate::edge::app::{App, Documents, SERVER_MARKER};
 use crate::edge::tls::{self, TlsSettings};
 use crate::store::fixtures::{self, Problem, Source};
 use crate::store::{Clock, Limits, Store};
@@ -268,8 +268,17 @@ fn describe_key(state: &State, kind: &KeyKind) -> String {
 /// /postman.json.
 fn documents() -> Documents {
     Documents {
-        openapi: serde_json::to_vec_pretty(&crate::tools::openapi::document()).unwrap_or_default(),
+        openapi: serde_json::to_vec_pretty(&crate::tools::openapi::document(SERVER_MARKER))
+            .unwrap_or_default(),
+        control_openapi: serde_json::to_vec_pretty(&crate::tools::openapi::control_document(
+            SERVER_MARKER,
+        ))
+        .unwrap_or_default(),
         postman: serde_json::to_vec_pretty(&crate::tools::postman::collection())
             .unwrap_or_default(),
+        postman_environment: serde_json::to_vec_pretty(&crate::tools::postman::environment_for(
+            SERVER_MARKER,
+        ))
+        .unwrap_or_default(),
     }
 }

@@ -21,8 +21,12 @@ pub enum Control {
     Checkpoints,
     Checkpoint,
     CheckpointRestore,
+    OpenApi,
+    Report,
     Schedule,
     Compat,
+    Console,
+    Data,
 }
 
 /// A control endpoint's path and methods.
@@ -135,6 +139,21 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         summaries: &["Return the session to a checkpoint"],
     },
     ControlEndpoint {
+        endpoint: Control::OpenApi,
+        path: "/_sandbox/openapi.json",
+        methods: &["GET"],
+        summaries: &["This document: the OpenAPI description of the control API"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Report,
+        path: "/_sandbox/report",
+        methods: &["GET", "DELETE"],
+        summaries: &[
+            "The conformance report of the session's /api/ requests (?format=json|markdown|junit)",
+            "Start the conformance report afresh",
+        ],
+    },
+    ControlEndpoint {
         endpoint: Control::Schedule,
         path: "/_sandbox/schedule",
         methods: &["GET", "PUT"],
@@ -150,6 +169,20 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         summaries: &[
             "Compat mode: the shape changes the API may make without notice",
             "Replace the compat settings (422 and nothing changed for bad settings)",
+        ],
+    },
+    ControlEndpoint {
+        endpoint: Control::Console,
+        path: "/_sandbox/console",
+        methods: &["GET"],
+        summaries: &["The console: a web page over this API (HTML)"],
+    },
+    ControlEndpoint {
+        endpoint: Control::Data,
+        path: "/_sandbox/data/{name}",
+        methods: &["GET"],
+        summaries: &[
+            "Every partner's records of one collection, rendered as /api/ does, paged and searchable",
         ],
     },
 ];

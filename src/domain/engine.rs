@@ -130,22 +130,36 @@ pub struct Written {
     pub mails: Vec<Mail>,
 }
 
+/// What the body's `Token` asks for: duplicate prevention with this Token,
+/// none (no Token, or not a string: validation refuses that), or none
+/// because the Token is empty or only white space (API.md section 2).
+enum TokenUse {
+    Use(String),
+    Absent,
+    Empty,
+}
+
+/// The warning an empty Token gets.
+pub const EMPTY_TOKEN_WARNING: &str =
+    "Token is empty: it was treated as absent, so no duplicate prevention applies.";
+
 /// Refuses a Token the partner already used successfully within the window.
 fn check_token(
     state: &State,
     partner: i64,
     body: &Map<String, Value>,
     now_ms: i64,
-) -> Result<Option<String>, EngineError> {
+) -> Result<TokenUse, EngineError> {
     match body.get("Token") {
+        Some(Value::String(t)) if t.trim().is_empty() => Ok(TokenUse::Empty),
         Some(Value::String(t)) if state.token_used(partner, t, now_ms) => {
             Err(EngineError::Duplicate(format!(
                 "This request is a duplicate: Token \"{t}\" was already used by a successful request in the last 60 minutes, \
              so nothing was changed."
             )))
         }
-        Some(Value::String(t)) => Ok(Some(t.clone())),
-        _ => Ok(None),
+        Some(Value::String(t)) => Ok(TokenUse::Use(t.clone())),
+        _ => Ok(TokenUse::Absent),
     }
 }
 
@@ -179,7 +193,18 @@ fn begin(
         body,
         strict: ctx.strict,
     };
-    let validated = validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    let mut validated = validate::validate(state, &request).map_err(EngineError::Invalid)?;
+    let token = match token {
+        TokenUse::Use(t) => Some(t),
+        TokenUse::Absent => None,
+        TokenUse::Empty => {
+            if let Some(slot) = res.info().slot("Token") {
+                validated.vals[slot] = Val::Null; // absent: nothing is stored
+            }
+            validated.warnings.push(EMPTY_TOKEN_WARNING.into());
+            None
+        }
+    };
     let change = Change {
         res,
         id,

@@ -153,19 +153,33 @@ fn notification_target(ctx: &CheckCtx, flags: &[&str]) -> Vec<Problem> {
     Vec::new()
 }
 
+/// The flags that make a device's SendNotificationTo required.
+pub const DEVICE_NOTIFICATION_FLAGS: &[&str] = &[
+    "SendNotificationOnJobCompleted",
+    "SendNotificationOnJobFailed",
+    "SendNotificationOnJobMissed",
+];
+
+/// The flag that makes a subscription's SendNotificationTo required.
+pub const SUBSCRIPTION_NOTIFICATION_FLAGS: &[&str] = &["SendNotificationOnStorageLimit"];
+
+/// The flags any of which, when true, make `SendNotificationTo` required
+/// in a record of `res` (none for other collections): what the published
+/// schema states of [`device_notifications`] and [`subscription_notifications`].
+pub fn notification_flags(res: Res) -> &'static [&'static str] {
+    match res {
+        Res::Devices => DEVICE_NOTIFICATION_FLAGS,
+        Res::Subscriptions => SUBSCRIPTION_NOTIFICATION_FLAGS,
+        _ => &[],
+    }
+}
+
 pub fn device_notifications(ctx: &CheckCtx) -> Vec<Problem> {
-    notification_target(
-        ctx,
-        &[
-            "SendNotificationOnJobCompleted",
-            "SendNotificationOnJobFailed",
-            "SendNotificationOnJobMissed",
-        ],
-    )
+    notification_target(ctx, DEVICE_NOTIFICATION_FLAGS)
 }
 
 pub fn subscription_notifications(ctx: &CheckCtx) -> Vec<Problem> {
-    notification_target(ctx, &["SendNotificationOnStorageLimit"])
+    notification_target(ctx, SUBSCRIPTION_NOTIFICATION_FLAGS)
 }
 
 /// The active devices of a subscription may number at most the plan's

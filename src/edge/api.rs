@@ -133,6 +133,11 @@ where
         // the path's record before the content type (order of checks)
         let found = store.read(|s| engine::find(s, res, id, partner).map(|_| ()));
         if let Err(e) = found {
+            // read the body all the same (within the limits), so the
+            // connection stays usable for the client's next request
+            let (parts, incoming) = req.into_parts();
+            let limits = (app.settings.max_body, app.settings.body_read_timeout);
+            let _ = body::read_limited(&parts.headers, incoming, limits.0, limits.1).await;
             return Err(ApiError::from(e)).into();
         }
     }

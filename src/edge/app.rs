@@ -20,10 +20,35 @@ pub const X_SANDBOX_WARNING: &str = "x-sandbox-warning";
 pub const X_SANDBOX_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
 pub const X_SANDBOX_COMPAT: &str = "x-sandbox-compat";
 
-/// The published descriptions (`/openapi.json`, `/postman.json`).
+/// The published descriptions (`/openapi.json`, `/_sandbox/openapi.json`,
+/// `/postman.json`, `/postman_environment.json`). The OpenAPI documents and
+/// the environment name [`SERVER_MARKER`] as their
+/// server, which [`for_request`] replaces with the URL a request used.
 pub struct Documents {
     pub openapi: Vec<u8>,
+    pub control_openapi: Vec<u8>,
     pub postman: Vec<u8>,
+    /// `/postman_environment.json`, naming [`SERVER_MARKER`] as `baseUrl`.
+    pub postman_environment: Vec<u8>,
+}
+
+/// The server URL the documents are built with, replaced when served.
+pub const SERVER_MARKER: &str = "https://sandbox-server.invalid";
+
+/// `doc` naming the sandbox as the request reached it (`https://` and its
+/// `Host`, port included) where the marker stands.
+pub fn for_request(doc: &[u8], headers: &http::HeaderMap, uri: &http::Uri) -> Vec<u8> {
+    let base = super::route::host(headers, uri)
+        .filter(|h| !h.is_empty() && !h.contains(['"', '\\', '/']))
+        .map_or_else(
+            || "https://localhost".to_string(),
+            |h| format!("https://{h}"),
+        );
+    let marker = SERVER_MARKER.as_bytes();
+    match doc.windows(marker.len()).position(|w| w == marker) {
+        Some(at) => [&doc[..at], base.as_bytes(), &doc[at + marker.len()..]].concat(),
+        None => doc.to_vec(),
+    }
 }
 
 /// Builds the [`Documents`]: given by whoever starts the server (the offline

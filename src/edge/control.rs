@@ -7,17 +7,20 @@ use serde_json::{Value, json};
 
 use super::app::{App, Reply, session_base};
 use super::body;
+use super::console;
 use super::error::ApiError;
 use super::route::{self, ControlRoute};
 use super::sessions;
+use crate::domain::browse::{self, Browse};
 use crate::domain::compat::Compat;
 use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
 use crate::domain::schedule::Schedule;
+use crate::domain::schema::Res;
 use crate::domain::simulate::{self, Outcome};
 use crate::domain::snapshot;
 use crate::domain::state::sha256;
-use crate::domain::value::{format_timestamp, parse_utc_timestamp};
+use crate::domain::value::{format_timestamp, parse_utc_timestamp, whole_number};
 use crate::store::journal;
 use crate::store::{Store, fixtures, watch};
 
@@ -36,6 +39,7 @@ where
 {
     let route = route::control(req.method(), req.uri().path())?;
     let query = req.uri().query().map(str::to_owned);
+    let (headers, uri) = (req.headers().clone(), req.uri().clone());
     let bytes = read_body(app, &route, req).await?;
     let object = || -> Result<serde_json::Map<String, Value>, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -66,6 +70,8 @@ where
                 .map_err(ApiError::internal)?;
             if loaded.is_err() {
                 clock.advance_ms(offset);
+            } else {
+                store.report().clear();
             }
             loaded_reply(store, loaded)
         }
@@ -113,6 +119,16 @@ where
         (Control::Checkpoints, _) => sessions::take_checkpoint(store, &object()?),
         (Control::Checkpoint, _) => sessions::drop_checkpoint(store, &route.name),
         (Control::CheckpointRestore, _) => sessions::restore(store, &route.name),
+        (Control::Report, Method::GET) => report(store, query.as_deref()),
+        (Control::Report, _) => {
+            store.report().clear();
+            Ok(report_reply(store, "json"))
+        }
+        (Control::OpenApi, _) => Ok(Reply::ok(super::app::for_request(
+            &app.documents().control_openapi,
+            &headers,
+            &uri,
+        ))),
         (Control::Schedule, Method::GET) => Ok(json_reply(store.schedule().to_json())),
         (Control::Schedule, _) => {
             let schedule = Schedule::parse(&Value::Object(object()?))
@@ -127,7 +143,46 @@ where
             store.write(|s| s.compat = Some(compat));
             Ok(json_reply(compat.to_json()))
         }
+        (Control::Console, _) => Ok(console::reply()),
+        (Control::Data, _) => data(app, store, &route.name, query.as_deref()),
     }
+}
+
+/// `GET /_sandbox/report?format=json|markdown|junit`.
+fn report(store: &Store, query: Option<&str>) -> Result<Reply, ApiError> {
+    let mut format = "json".to_string();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if k == "format" {
+            format = v.into_owned();
+        }
+    }
+    if !matches!(format.as_str(), "json" | "markdown" | "junit") {
+        return Err(ApiError::bad_request(format!(
+            "format must be json, markdown or junit, not '{format}'."
+        )));
+    }
+    Ok(report_reply(store, &format))
+}
+
+fn report_reply(store: &Store, format: &str) -> Reply {
+    let counters = store.report().snapshot();
+    let (body, content_type) = match format {
+        "markdown" => (
+            counters.to_markdown().into_bytes(),
+            "text/markdown; charset=utf-8",
+        ),
+        "junit" => (
+            counters.to_junit().into_bytes(),
+            "application/xml; charset=utf-8",
+        ),
+        _ => return json_reply(counters.to_json()),
+    };
+    let mut reply = Reply::ok(body);
+    reply.headers.push((
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    ));
+    reply
 }
 
 /// `POST /s/{name}/_sandbox/reset`: the session back to the state it was
@@ -265,6 +320,43 @@ fn snapshot(app: &App, store: &Store) -> Vec<u8> {
     store.snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))
 }
 
+/// `GET /_sandbox/data/{collection}?q=TEXT&id=N&page=N&page_size=N`: every
+/// partner's records of one collection, as the console browses them.
+fn data(app: &App, store: &Store, name: &str, query: Option<&str>) -> Result<Reply, ApiError> {
+    let res = Res::from_name(name)
+        .ok_or_else(|| ApiError::not_found(format!("There is no collection '{name}'.")))?;
+    let mut q = Browse {
+        search: None,
+        id: None,
+        page_no: 1,
+        page_size: 25,
+    };
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let number = |max: u64| {
+            whole_number(&v)
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{k} must be a whole number from 1 to {max}, not '{v}'."
+                    ))
+                })
+        };
+        match k.as_ref() {
+            "q" => q.search = Some(v.to_string()).filter(|s| !s.is_empty()),
+            "id" => q.id = Some(number(i64::MAX as u64)? as i64),
+            "page" => q.page_no = number(u32::MAX as u64)? as usize,
+            "page_size" => q.page_size = number(browse::MAX_PAGE_SIZE as u64)? as usize,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "'{other}' is not a parameter of the data view (q, id, page, page_size)."
+                )));
+            }
+        }
+    }
+    let view = app.view(store);
+    Ok(Reply::ok(store.read(|s| browse::page(s, &view, res, &q))))
+}
+
 fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
     let mut f = journal::Filter::default();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -278,9 +370,16 @@ fn requests_filter(query: Option<&str>) -> Result<journal::Filter, ApiError> {
                     ))
                 })?)
             }
+            "after" => {
+                f.after = Some(whole_number(&v).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "after must be a request id (a whole number), not '{v}'."
+                    ))
+                })?)
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "'{other}' is not a filter of the request journal (method, path, status)."
+                    "'{other}' is not a filter of the request journal (method, path, status, after)."
                 )));
             }
         }

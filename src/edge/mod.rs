@@ -6,6 +6,7 @@ pub mod api; // the /api/ handlers
 pub mod app; // what every connection shares, and the Reply
 pub mod auth; // Basic credentials to a Principal
 pub mod body; // the response Body type; reading and parsing request bodies
+pub mod console; // the console page at /_sandbox/console
 pub mod control; // the /_sandbox/ handlers
 pub mod error; // ApiError, and From<EngineError>
 pub mod logging; // the non-blocking log writer, its drop counter

@@ -250,6 +250,18 @@ fn respond(
         if wrote {
             store.note_change();
         }
+        store.report().observe(&crate::store::report::Answered {
+            id: seen.id,
+            now_ms: store.clock().now_ms(),
+            method: seen.method.as_str(),
+            path: &seen.path,
+            query: seen.query.as_deref(),
+            partner,
+            status: status.as_u16(),
+            headers: &headers,
+            body: &body,
+            request_body: served.request_body.as_deref(),
+        });
         if store.journal().enabled() {
             let mut entry = seen.entry(store, partner, status.as_u16());
             entry.response_body = Some(journal::keep_response(&body));
@@ -259,7 +271,11 @@ fn respond(
     }
     let mut response = json_response(status, body);
     for (name, value) in headers {
-        response.headers_mut().append(name, value);
+        if name == header::CONTENT_TYPE {
+            response.headers_mut().insert(name, value); // a reply that is not JSON
+        } else {
+            response.headers_mut().append(name, value);
+        }
     }
     response
 }
@@ -355,8 +371,20 @@ where
     let area = route::area(&path);
     if area == Area::Other && req.method() == Method::GET {
         match path.as_str() {
-            "/openapi.json" => return Dispatched::answered(app.documents().openapi.clone()),
+            "/openapi.json" => {
+                let doc =
+                    super::app::for_request(&app.documents().openapi, req.headers(), req.uri());
+                return Dispatched::answered(doc);
+            }
             "/postman.json" => return Dispatched::answered(app.documents().postman.clone()),
+            "/postman_environment.json" => {
+                let env = &app.documents().postman_environment;
+                return Dispatched::answered(super::app::for_request(
+                    env,
+                    req.headers(),
+                    req.uri(),
+                ));
+            }
             "/" => return Dispatched::answered(route::index(req.headers(), req.uri())),
             _ => {}
         }

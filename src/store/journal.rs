@@ -72,6 +72,8 @@ pub struct Filter {
     pub method: Option<String>,
     pub path: Option<String>,
     pub status: Option<u16>,
+    /// Only entries with a greater id (what a poller has not seen yet).
+    pub after: Option<u64>,
 }
 
 impl Journal {
@@ -100,6 +102,7 @@ impl Journal {
                     .as_ref()
                     .is_none_or(|p| x.path.starts_with(p.as_str()))
                 && f.status.is_none_or(|s| x.status == s)
+                && f.after.is_none_or(|a| x.id > a)
         })
     }
 

@@ -18,6 +18,7 @@ pub mod json_scan; // where JSON values start and end, for locating problems
 pub mod loader; // the one thread every fixture load runs on
 pub mod outbox; // the e-mails the sandbox would have sent
 pub mod recent; // the bounded newest-first queue of the outbox and the journal
+pub mod report; // the live conformance report of a session
 pub mod schedule; // the schedule of a session on its clock
 pub mod served; // the snapshots served lately
 pub mod session; // one session: a sandbox of its own, and its checkpoints
@@ -120,6 +121,11 @@ impl Store {
     /// The request journal of this session.
     pub fn journal(&self) -> &journal::Journal {
         &self.session.journal
+    }
+
+    /// The conformance report of this session.
+    pub fn report(&self) -> &report::Report {
+        &self.session.report
     }
 
     /// The live fault rules of this session.

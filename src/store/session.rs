@@ -11,6 +11,7 @@ use super::clock::Clock;
 use super::faults::Faults;
 use super::journal::Journal;
 use super::outbox::Outbox;
+use super::report::Report;
 use super::schedule::Progress;
 use super::served::Served;
 use crate::domain::mail::Mail;
@@ -102,6 +103,8 @@ pub struct Session {
     pub(super) checkpoints: Mutex<BTreeMap<String, Checkpoint>>,
     /// Successful API writes since creation.
     pub(super) changes: AtomicU64,
+    /// The conformance report of its /api/ requests.
+    pub(super) report: Report,
     /// How far its schedule has run.
     pub(super) schedule: Progress,
 }
@@ -138,6 +141,7 @@ impl Session {
             ttl_ms,
             checkpoints: Mutex::new(BTreeMap::new()),
             changes: AtomicU64::new(0),
+            report: Report::default(),
             schedule: Progress::default(),
         }
     }

@@ -359,6 +359,7 @@ impl Store {
         let origin_changes = origin.changes;
         let old = self.session.replace(origin);
         self.session.clock.to_real_time();
+        self.session.report.clear();
         Some(old.changes.saturating_sub(origin_changes))
     }
 

@@ -78,9 +78,24 @@ fn key(res: Res) -> &'static str {
     res.info().key_name()
 }
 
+/// A Postman URL: the path as segments and any query string as
+/// `url.query` (one `key`/`value` per parameter).
 fn url(path: &str) -> Value {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    json!({ "raw": format!("{{{{baseUrl}}}}{path}"), "host": ["{{baseUrl}}"], "path": segments })
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let segments: Vec<&str> = route.trim_start_matches('/').split('/').collect();
+    let mut u = json!({ "raw": format!("{{{{baseUrl}}}}{path}"), "host": ["{{baseUrl}}"], "path": segments });
+    let params: Vec<Value> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            json!({ "key": k, "value": v })
+        })
+        .collect();
+    if !params.is_empty() {
+        u["query"] = Value::Array(params);
+    }
+    u
 }
 
 fn tests(lines: &[String]) -> Value {
@@ -247,12 +262,18 @@ fn errors() -> Vec<Value> {
     errors
 }
 
-/// The environment: where the sandbox is and which key to use.
+/// The environment: where the sandbox is and which key to use, with the
+/// default bind address.
 pub fn environment() -> Value {
+    environment_for("https://localhost:8443")
+}
+
+/// The environment naming `base_url` (such as `https://localhost:8443`).
+pub fn environment_for(base_url: &str) -> Value {
     json!({
-        "name": "CleverFox sandbox (localhost)",
+        "name": "CleverFox sandbox",
         "values": [
-            { "key": "baseUrl", "value": "https://localhost:8443", "enabled": true },
+            { "key": "baseUrl", "value": base_url, "enabled": true },
             { "key": "apiKey", "value": "demo-partner-1", "enabled": true, "type": "secret" },
         ],
         "_postman_variable_scope": "environment",

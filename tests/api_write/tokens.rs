@@ -291,3 +291,37 @@ async fn the_token_is_checked_before_validation() {
     refused(&r, 405, &[]);
     t.unchanged(&before, "order of checks").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_token_is_treated_as_absent() {
+    let t = start().await;
+    for token in ["", "   "] {
+        let body = with(&company_body("Empty Token"), json!({ "Token": token }));
+        let first = t.post(PARTNER1, "/api/companies", &body).await;
+        assert_eq!(first.status, 201, "{}", first.show());
+        assert!(
+            first.warnings().iter().any(|w| w.contains("Token")),
+            "the warning names Token: {:?}",
+            first.warnings()
+        );
+        assert_eq!(first.data()["Token"], Value::Null, "nothing is stored");
+        // no duplicate prevention: the same body again is a second company
+        let again = t
+            .post(
+                PARTNER1,
+                "/api/companies",
+                &with(&company_body("Empty Token 2"), json!({ "Token": token })),
+            )
+            .await;
+        assert_eq!(again.status, 201, "{}", again.show());
+        let put = t
+            .put(
+                PARTNER1,
+                "/api/companies/1",
+                &json!({ "Phone": "555-0100", "Token": token }),
+            )
+            .await;
+        assert_eq!(put.status, 200, "{}", put.show());
+        assert!(put.warnings().iter().any(|w| w.contains("Token")));
+    }
+}

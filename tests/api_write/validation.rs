@@ -770,3 +770,40 @@ async fn address_lists_accept_each_separator_and_refuse_a_bad_item() {
     }
     t.unchanged(&before, "bad address lists").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_numbers_written_with_a_fraction_are_integers() {
+    let t = start().await;
+    let job = t
+        .create(
+            PARTNER1,
+            "jobs",
+            &with(
+                &job_body(1, "Whole"),
+                json!({ "Every": 2.0, "LateAfter": 0.0 }),
+            ),
+        )
+        .await;
+    assert_eq!(job["Every"], 2);
+    assert_eq!(job["LateAfter"], 0);
+    let r = t
+        .request(
+            Some(PARTNER1),
+            Method::PUT,
+            &format!("/api/jobs/{}", id(&job, "JobId")),
+            Some("application/json"),
+            Some(r#"{"Every": 3e0}"#.into()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.show());
+    assert_eq!(r.data()["Every"], 3);
+    // a fraction stays refused
+    let r = t
+        .put(
+            PARTNER1,
+            &format!("/api/jobs/{}", id(&job, "JobId")),
+            &json!({ "Every": 2.5 }),
+        )
+        .await;
+    invalid_exactly(&r, &["Every"]);
+}
