@@ -182,6 +182,10 @@ pub struct ServeArgs {
     /// Runs one move of the sandbox clock may write; a move past it answers 422.
     #[arg(long, default_value_t = 100_000)]
     pub max_runs_per_advance: u64,
+    /// Compat mode of every session at its start: all, or some of
+    /// shuffle_attributes,extra_attributes,null_booleans.
+    #[arg(long, value_parser = crate::domain::compat::Compat::from_arg)]
+    pub compat: Option<crate::domain::compat::Compat>,
     /// Open connections at most.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -423,6 +427,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             max_sessions: args.max_sessions,
             session_ttl_ms: args.session_ttl,
             max_runs_per_advance: args.max_runs_per_advance,
+            compat: args.compat.unwrap_or_default(),
             ..Settings::default()
         },
     };
@@ -511,6 +516,19 @@ mod tests {
         assert_eq!(parse_duration_ms("2m"), Ok(120_000));
         assert_eq!(parse_duration_ms("5"), Ok(5000));
         assert!(parse_duration_ms("5 days").is_err());
+    }
+
+    #[test]
+    fn compat_names_its_modes() {
+        use crate::domain::compat::Compat;
+        let cli = Cli::try_parse_from(["x", "--compat", "all"]).unwrap();
+        assert_eq!(cli.serve.compat, Some(Compat::all()));
+        let cli =
+            Cli::try_parse_from(["x", "--compat", "null_booleans,shuffle_attributes"]).unwrap();
+        let c = cli.serve.compat.unwrap();
+        assert_eq!(c.header(), "shuffle_attributes, null_booleans");
+        assert!(Cli::try_parse_from(["x", "--compat", "everything"]).is_err());
+        assert_eq!(Cli::try_parse_from(["x"]).unwrap().serve.compat, None);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Settings {
     pub session_ttl_ms: i64,
     /// Runs one move of the clock may write (`--max-runs-per-advance`).
     pub max_runs_per_advance: u64,
+    /// Compat mode of a session that `sandbox.json` and PUT leave unset (`--compat`).
+    pub compat: crate::domain::compat::Compat,
 }
 
 impl Default for Settings {
@@ -32,6 +34,7 @@ impl Default for Settings {
             max_sessions: 1000,
             session_ttl_ms: 3_600_000,
             max_runs_per_advance: 100_000,
+            compat: Default::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub enum Control {
     OpenApi,
     Report,
     Schedule,
+    Compat,
     Console,
     Data,
 }
@@ -159,6 +160,15 @@ pub const CONTROL_ENDPOINTS: &[ControlEndpoint] = &[
         summaries: &[
             "The schedule: whether jobs run on the sandbox clock, and their outcomes",
             "Replace the schedule (422 and nothing changed for bad settings)",
+        ],
+    },
+    ControlEndpoint {
+        endpoint: Control::Compat,
+        path: "/_sandbox/compat",
+        methods: &["GET", "PUT"],
+        summaries: &[
+            "Compat mode: the shape changes the API may make without notice",
+            "Replace the compat settings (422 and nothing changed for bad settings)",
         ],
     },
     ControlEndpoint {

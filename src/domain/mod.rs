@@ -3,6 +3,7 @@
 
 pub mod browse; // the data of a collection as the console browses it
 pub mod build; // the checked record builder: a record filled by attribute name
+pub mod compat; // compat mode: the shape changes the API promises it may make
 pub mod control; // the /_sandbox/ endpoint table
 pub mod engine; // list, read, create, update, delete within a partner's scope
 pub mod faults; // fault rules as sandbox.json and the control API state them

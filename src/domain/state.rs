@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
 
+use super::compat::Compat;
 use super::faults::FaultRule;
 use super::schedule::Schedule;
 use super::schema::{Res, ResourceInfo, Scope};
@@ -180,6 +181,9 @@ pub struct State {
     /// The schedule (API.md section 11): its settings, generator and rules
     /// belong to the data, so checkpoints, resets and sessions carry them.
     pub schedule: Schedule,
+    /// Compat mode (API.md section 12) as `sandbox.json` or a PUT set it;
+    /// None leaves the command line's `--compat`.
+    pub compat: Option<Compat>,
 }
 
 impl State {
@@ -193,6 +197,7 @@ impl State {
             changes: 0,
             faults: Vec::new(),
             schedule: Schedule::default(),
+            compat: None,
         }
     }
 

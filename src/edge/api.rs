@@ -3,12 +3,13 @@
 //! warning for every parameter the CleverFox API does not read).
 
 use bytes::Bytes;
-use http::{Request, StatusCode};
+use http::{HeaderName, Request, StatusCode};
 
-use super::app::{App, Reply, session_base};
+use super::app::{App, Reply, X_SANDBOX_COMPAT, header_value, session_base};
 use super::body;
 use super::error::ApiError;
 use super::route::{self, Route};
+use crate::domain::compat;
 use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::schema::Res;
 pub use crate::domain::value::whole_number;
@@ -31,8 +32,38 @@ impl From<Result<Reply, ApiError>> for Served {
 }
 
 /// Serves a request under `/api/` of `store`'s session for an
-/// authenticated partner.
+/// authenticated partner; with compat mode on in the session (API.md
+/// section 12), a successful answer's body is reshaped here and nowhere
+/// else, and says so in `X-Sandbox-Compat`.
 pub async fn handle<B>(app: &App, store: &Store, req: Request<B>, partner: i64) -> Served
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let compat = app.compat(store);
+    if !compat.is_on() {
+        return serve(app, store, req, partner).await;
+    }
+    let res = match route::route(req.method(), req.uri().path()) {
+        Ok(Route::List(r) | Route::Read(r, _) | Route::Delete(r, _)) => Some(r),
+        Ok(Route::Create(r) | Route::Update(r, _)) => Some(r),
+        Err(_) => None,
+    };
+    let mut served = serve(app, store, req, partner).await;
+    if let (Some(res), Ok(reply)) = (res, &mut served.result)
+        && reply.status.is_success()
+        && let Some(body) = compat::reshape(&compat, res, &reply.body)
+    {
+        reply.body = body;
+        reply.headers.push((
+            HeaderName::from_static(X_SANDBOX_COMPAT),
+            header_value(&compat.header()),
+        ));
+    }
+    served
+}
+
+async fn serve<B>(app: &App, store: &Store, req: Request<B>, partner: i64) -> Served
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,

@@ -18,6 +18,7 @@ pub const JSON: &str = "application/json; charset=utf-8";
 pub const X_REQUEST_ID: &str = "x-request-id";
 pub const X_SANDBOX_WARNING: &str = "x-sandbox-warning";
 pub const X_SANDBOX_FIXTURE_ERROR: &str = "x-sandbox-fixture-error";
+pub const X_SANDBOX_COMPAT: &str = "x-sandbox-compat";
 
 /// The published descriptions (`/openapi.json`, `/_sandbox/openapi.json`,
 /// `/postman.json`, `/postman_environment.json`). The OpenAPI documents and
@@ -106,6 +107,11 @@ impl App {
 
     /// The view every rendering in `session` uses: its sandbox clock and
     /// the agent delay.
+    /// The compat mode in force in `session`: its own setting, else `--compat`.
+    pub fn compat(&self, session: &Store) -> crate::domain::compat::Compat {
+        session.read(|s| s.compat).unwrap_or(self.settings.compat)
+    }
+
     pub fn view(&self, session: &Store) -> ViewCtx {
         ViewCtx {
             now_ms: session.clock().now_ms(),

@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::route::{self, ControlRoute};
 use super::sessions;
 use crate::domain::browse::{self, Browse};
+use crate::domain::compat::Compat;
 use crate::domain::control::Control;
 use crate::domain::faults::FaultRule;
 use crate::domain::schedule::Schedule;
@@ -74,7 +75,7 @@ where
             }
             loaded_reply(store, loaded)
         }
-        (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(store))),
+        (Control::Snapshot, Method::GET) => Ok(Reply::ok(snapshot(app, store))),
         (Control::Snapshot, _) => load_snapshot(store, bytes).await,
         (Control::Requests, Method::GET) => {
             let filter = requests_filter(query.as_deref())?;
@@ -134,6 +135,13 @@ where
                 .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
             store.set_schedule(schedule);
             Ok(json_reply(store.schedule().to_json()))
+        }
+        (Control::Compat, Method::GET) => Ok(json_reply(app.compat(store).to_json())),
+        (Control::Compat, _) => {
+            let compat = Compat::parse(&Value::Object(object()?))
+                .map_err(|errors| ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, errors))?;
+            store.write(|s| s.compat = Some(compat));
+            Ok(json_reply(compat.to_json()))
         }
         (Control::Console, _) => Ok(console::reply()),
         (Control::Data, _) => data(app, store, &route.name, query.as_deref()),
@@ -294,7 +302,7 @@ fn loaded_reply(
 }
 
 /// The whole state as a bundle, the fault rules as its `sandbox`.
-fn snapshot(store: &Store) -> Vec<u8> {
+fn snapshot(app: &App, store: &Store) -> Vec<u8> {
     let rules = store.faults().rules();
     let schedule = store.schedule();
     let mut settings = serde_json::Map::new();
@@ -303,6 +311,10 @@ fn snapshot(store: &Store) -> Vec<u8> {
     }
     if !schedule.is_default() {
         settings.insert("schedule".into(), schedule.to_json());
+    }
+    let compat = app.compat(store);
+    if compat != Compat::default() {
+        settings.insert("compat".into(), compat.to_json());
     }
     let sandbox = (!settings.is_empty()).then(|| serde_json::to_vec(&settings).unwrap_or_default());
     store.snapshot(|s| snapshot::write_bundle(s, sandbox.as_deref()))

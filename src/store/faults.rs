@@ -1,7 +1,8 @@
 //! The active fault rules: those of sandbox.json (replaced whenever a new
 //! state is loaded) and those added through the control API (kept until
 //! deleted), each with its remaining uses and, for rate limits, the times
-//! of the requests it counted.
+//! of the requests it counted, and its generator (seeded by its `seed`) for
+//! `probability` and latency distributions.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::domain::faults::{FaultAction, FaultRule};
+use crate::domain::faults::{FaultAction, FaultRule, Rng};
 
 /// What a request gets from the rules that match it.
 #[derive(Debug, PartialEq)]
@@ -36,6 +37,12 @@ struct Active {
     remaining: Option<u64>,
     /// Rate limits: when the requests in the window arrived.
     hits: VecDeque<Instant>,
+    /// Draws whether it applies and how long it delays.
+    rng: Rng,
+}
+
+fn rng_of(rule: &FaultRule) -> Rng {
+    Rng::new(rule.seed.unwrap_or(1))
 }
 
 #[derive(Debug, Default)]
@@ -86,6 +93,7 @@ impl Faults {
             let remaining = rule.times;
             inner.rules.push(Active {
                 id,
+                rng: rng_of(&rule),
                 rule,
                 from_file: true,
                 remaining,
@@ -103,6 +111,7 @@ impl Faults {
         let active = Active {
             id: inner.next_id,
             remaining: rule.times,
+            rng: rng_of(&rule),
             rule,
             from_file: false,
             hits: VecDeque::new(),
@@ -138,7 +147,9 @@ impl Faults {
     }
 
     /// Applies the rules to one request: every matching latency rule adds
-    /// its delay; the first matching rule that answers decides.
+    /// its delay; the first matching rule that answers decides. A rule with
+    /// a `probability` that its generator does not draw is passed over, and
+    /// its `times` is not used.
     pub fn decide(&self, method: &str, path: &str, partner: Option<i64>) -> Decision {
         let mut inner = self.lock();
         let now = Instant::now();
@@ -152,11 +163,16 @@ impl Faults {
             if decision.is_some() {
                 break;
             }
+            if let Some(p) = a.rule.probability
+                && a.rng.unit() >= p
+            {
+                continue;
+            }
             if let Some(r) = a.remaining.as_mut() {
                 *r = r.saturating_sub(1);
             }
             match a.rule.action() {
-                FaultAction::Latency(ms) => delay += Duration::from_millis(ms),
+                FaultAction::Latency(l) => delay += Duration::from_millis(l.sample(&mut a.rng)),
                 FaultAction::Status(status, body) => {
                     let body = body.unwrap_or_else(|| {
                         json!({"errors": [format!("Fault injected by the sandbox (rule {}).", a.id)]})
@@ -228,6 +244,40 @@ mod tests {
         assert_eq!(again.times, Some(2));
         assert_eq!(again.status, Some(503));
         assert!(FaultRule::parse(&json!({"status": 503, "source": "elsewhere"})).is_err());
+    }
+
+    /// Which of `n` requests a rule answered, and the delays served.
+    fn run(rule_json: Value, n: usize) -> Vec<(bool, Duration)> {
+        let f = Faults::default();
+        f.add(rule(rule_json));
+        (0..n)
+            .map(|_| match f.decide("GET", "/api/jobs", None) {
+                Decision::Serve { delay } => (false, delay),
+                Decision::Respond { delay, .. } => (true, delay),
+                Decision::Close { delay } => (true, delay),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn probability_and_delays_replay_from_the_seed_and_times_counts_applied_requests() {
+        let r = json!({"status": 503, "probability": 0.3, "seed": 4});
+        let a = run(r.clone(), 200);
+        assert_eq!(a, run(r, 200));
+        let hits = a.iter().filter(|x| x.0).count();
+        assert!((35..=85).contains(&hits), "{hits}");
+        assert_ne!(
+            a,
+            run(json!({"status": 503, "probability": 0.3, "seed": 5}), 200)
+        );
+        let l = json!({"latency_ms": {"distribution": "uniform", "min": 10, "max": 200}, "probability": 0.5});
+        let d = run(l.clone(), 50);
+        assert_eq!(d, run(l, 50));
+        assert!(d.iter().any(|x| x.1.is_zero()) && d.iter().any(|x| !x.1.is_zero()));
+        // times: only the applied requests count
+        let t = run(json!({"status": 503, "probability": 0.5, "times": 3}), 100);
+        assert_eq!(t.iter().filter(|x| x.0).count(), 3);
+        assert!(t.iter().take_while(|x| !x.0).count() < 100);
     }
 
     #[test]

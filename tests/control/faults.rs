@@ -283,3 +283,97 @@ async fn a_listed_rule_posted_back_applies_to_the_uses_it_had_left() {
         .await;
     refused(&bad, 422, &["source"]);
 }
+
+/// The statuses of `n` reads of /api/plans on a fresh sandbox with `rule`,
+/// and the journal's duration of each.
+async fn replay(rule: Value, n: usize) -> (Vec<u16>, Vec<f64>) {
+    let t = Client::start().await;
+    t.add_fault(rule).await;
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        statuses.push(t.get(PARTNER1, "/api/plans").await.status);
+    }
+    let durations = t
+        .journal_of("/api/plans")
+        .await
+        .iter()
+        .map(|e| e["duration_ms"].as_f64().unwrap())
+        .collect();
+    t.stop().await;
+    (statuses, durations)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_with_probability_replays_exactly_from_its_seed() {
+    let rule = json!({"path": "/api/plans", "status": 503, "probability": 0.4, "seed": 11});
+    let (a, _) = replay(rule.clone(), 30).await;
+    let (b, _) = replay(rule, 30).await;
+    assert_eq!(a, b, "same seed, same sequence on two fresh servers");
+    assert!(a.contains(&503) && a.contains(&200), "{a:?}");
+    let (c, _) = replay(
+        json!({"path": "/api/plans", "status": 503, "probability": 0.4, "seed": 12}),
+        30,
+    )
+    .await;
+    assert_ne!(a, c, "another seed, another sequence");
+    // times counts only the requests the rule was applied to
+    let (d, _) = replay(
+        json!({"path": "/api/plans", "status": 503, "probability": 0.4, "seed": 11, "times": 2}),
+        30,
+    )
+    .await;
+    assert_eq!(d.iter().filter(|s| **s == 503).count(), 2, "{d:?}");
+    let first_two: Vec<usize> = a
+        .iter()
+        .enumerate()
+        .filter(|x| *x.1 == 503)
+        .map(|x| x.0)
+        .take(2)
+        .collect();
+    let d_at: Vec<usize> = d
+        .iter()
+        .enumerate()
+        .filter(|x| *x.1 == 503)
+        .map(|x| x.0)
+        .collect();
+    assert_eq!(first_two, d_at);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_distributions_delay_by_their_draw_and_malformed_ones_are_refused() {
+    // a uniform draw from 150 to 160 ms: every journal duration at least 150
+    let (s, d) = replay(
+        json!({"path": "/api/plans", "latency_ms": {"distribution": "uniform", "min": 150, "max": 160}}),
+        3,
+    )
+    .await;
+    assert_eq!(s, vec![200; 3]);
+    assert!(d.iter().all(|ms| *ms >= 150.0), "{d:?}");
+    let t = Client::start().await;
+    let r = t
+        .add_fault(json!({"latency_ms": {"distribution": "lognormal", "median": 80, "p99": 900, "max": 3000}, "probability": 0.05}))
+        .await;
+    assert_eq!(r["latency_ms"]["distribution"], "lognormal");
+    assert_eq!(r["probability"], 0.05);
+    for (rule, needle) in [
+        (
+            json!({"latency_ms": {"distribution": "gamma"}}),
+            "distribution",
+        ),
+        (
+            json!({"latency_ms": {"distribution": "uniform", "min": 9, "max": 2}}),
+            "must not exceed",
+        ),
+        (
+            json!({"latency_ms": {"distribution": "lognormal", "median": 80}}),
+            "p99",
+        ),
+        (json!({"status": 503, "probability": 2}), "probability"),
+        (json!({"status": 503, "seed": "x"}), "seed"),
+    ] {
+        let before = t.faults().await;
+        let r = t.post(ADMIN, "/_sandbox/faults", &rule).await;
+        refused(&r, 422, &[needle]);
+        assert_eq!(t.faults().await, before, "{rule}: nothing added");
+    }
+}

@@ -12,6 +12,7 @@ mod common;
 
 mod auth;
 mod clock;
+mod compat;
 mod faults;
 mod health;
 mod journal;

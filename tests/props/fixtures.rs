@@ -528,7 +528,7 @@ proptest! {
         times in 1..5u64,
     ) {
         let rule = FaultRule::parse(&v).unwrap();
-        let status = FaultRule { latency_ms: None, rate_limit: None, window_s: None, close: None, status: Some(503), body: None, times: Some(times), ..rule.clone() };
+        let status = FaultRule { latency_ms: None, latency: None, rate_limit: None, window_s: None, close: None, status: Some(503), body: None, times: Some(times), ..rule.clone() };
         let faults = Faults::default();
         faults.add(status.clone());
         let mut answered = 0;
