@@ -8,14 +8,9 @@ use super::jobs::JobKind;
 use super::rng::Rng;
 use crate::domain::value::{civil_from_days, days_from_civil};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Freq {
-    Hourly,
-    Daily,
-    Weekly,
-    Monthly,
-    OneTime,
-}
+/// How often a job runs: the schedule's own enum, so what the generator
+/// writes is what the sandbox runs.
+pub use crate::domain::recurrence::Freq;
 
 /// A job's schedule, on the device's wall clock.
 #[derive(Clone, Copy, Debug)]
