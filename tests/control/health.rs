@@ -19,6 +19,8 @@ async fn health_reports_the_counts_of_the_current_state() {
     assert!(is_timestamp(h["loaded_at"].as_str().unwrap_or("")), "{h}");
     assert_eq!(h["watching"], false, "{h}");
     assert_eq!(h["error"], Value::Null, "{h}");
+    // the log's drop counter (a server in-process has no log: nothing dropped)
+    assert_eq!(h["log_lines_dropped"], 0, "{h}");
     let counts = h["counts"].as_object().expect("counts");
     assert_eq!(counts.len(), 14, "{h}");
     for coll in COLLECTIONS {
