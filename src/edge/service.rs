@@ -236,10 +236,8 @@ fn respond(
             (e.status, body.into(), e.headers)
         }
     };
-    headers.push((
-        HeaderName::from_static(X_REQUEST_ID),
-        HeaderValue::from(seen.id),
-    ));
+    const REQUEST_ID: HeaderName = HeaderName::from_static(X_REQUEST_ID);
+    headers.push((REQUEST_ID, HeaderValue::from(seen.id)));
     if let Some(summary) = app.store.fixture_error_summary() {
         headers.push((
             HeaderName::from_static(X_SANDBOX_FIXTURE_ERROR),

@@ -2,7 +2,7 @@
 //! or the `X-Sandbox-Session` header; the path wins), decided once in the
 //! pipeline, and the control endpoints of sessions and checkpoints.
 
-use http::{HeaderMap, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderName, StatusCode, Uri, header};
 use serde_json::{Map, Value, json};
 
 use super::app::Reply;
@@ -36,7 +36,8 @@ pub fn select(headers: &HeaderMap, uri: &Uri) -> Result<(Option<String>, Uri), A
     if route::area(path) == Area::Other {
         return Ok((None, uri.clone()));
     }
-    match headers.get(X_SANDBOX_SESSION) {
+    const SESSION_HEADER: HeaderName = HeaderName::from_static(X_SANDBOX_SESSION);
+    match headers.get(&SESSION_HEADER) {
         None => Ok((Some(DEFAULT.to_string()), uri.clone())),
         Some(v) => match v.to_str().ok().filter(|n| valid_name(n)) {
             Some(name) => Ok((Some(name.to_string()), uri.clone())),
