@@ -7,6 +7,7 @@
 //! on the hot path.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 use super::resources::RESOURCES;
@@ -69,9 +70,11 @@ impl Res {
 
     /// The collection a URL segment names, matched case-insensitively.
     pub fn from_name(name: &str) -> Option<Res> {
-        Res::ALL
-            .into_iter()
-            .find(|r| r.name().eq_ignore_ascii_case(name))
+        schema()
+            .iter()
+            .map(|info| (info.def.name, info.res()))
+            .find(|(n, _)| n.len() == name.len() && n.eq_ignore_ascii_case(name))
+            .map(|(_, res)| res)
     }
 }
 
@@ -431,6 +434,29 @@ impl Write {
     };
 }
 
+/// The hash of attribute names in [`ResourceInfo::by_name`]: a fast
+/// multiply-and-rotate over 8-byte words. The map is built once from the
+/// tables and never takes a key from input, so a request can only look
+/// names up, and cannot make its buckets collide.
+#[derive(Default)]
+pub struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// A resource table indexed for fast use.
 #[derive(Debug)]
 pub struct ResourceInfo {
@@ -439,7 +465,7 @@ pub struct ResourceInfo {
     pub slots: Vec<usize>,
     /// Stored slot of each attribute (None for embedded objects and arrays).
     pub slot_of: Vec<Option<usize>>,
-    pub by_name: HashMap<&'static str, usize>,
+    pub by_name: HashMap<&'static str, usize, BuildHasherDefault<NameHasher>>,
     /// Slot of the primary key.
     pub key_slot: usize,
     /// Scope references: (slot, referenced collection).
@@ -453,7 +479,7 @@ impl ResourceInfo {
     fn new(def: &'static Resource) -> ResourceInfo {
         let mut slots = Vec::new();
         let mut slot_of = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for (i, a) in def.attrs.iter().enumerate() {
             by_name.insert(a.name, i);
             if a.is_stored() {

@@ -29,7 +29,10 @@ pub enum Area {
 }
 
 pub fn area(path: &str) -> Area {
-    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
     if under("/api") {
         Area::Api
     } else if under("/_sandbox") {

@@ -10,6 +10,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,7 +27,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 
@@ -258,9 +260,8 @@ async fn serve_connection(
         };
         prefix.truncate(n);
     }
-    let (open_tx, mut open) = watch::channel(Streams::default());
-    let mut open_too = open.clone();
-    let svc = service(shared.app.clone(), h2, Arc::new(open_tx));
+    let streams = Arc::new(Streams::new(h2));
+    let svc = service(shared.app.clone(), h2, streams.clone());
     let builder = if h2 {
         &shared.builders.h2
     } else {
@@ -273,14 +274,15 @@ async fn serve_connection(
     let mut closing = false;
     let result = loop {
         tokio::select! {
+            biased;
             r = conn.as_mut() => break r,
             // HTTP/1.1 idles out through hyper's header-read timeout.
-            () = idle_for(&mut open, idle), if h2 && !closing => {
+            () = idle_for(&streams, idle), if h2 && !closing => {
                 tracing::debug!(%peer, "closing an idle HTTP/2 connection");
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
-            () = wanted_back(&mut signals.full, &mut open_too), if !closing => {
+            () = wanted_back(&mut signals.full, &streams), if !closing => {
                 tracing::debug!(%peer, "closing an idle connection: a client waits for its slot");
                 conn.as_mut().graceful_shutdown();
                 closing = true;
@@ -302,7 +304,7 @@ async fn serve_connection(
 fn service(
     app: Arc<App>,
     h2: bool,
-    open_tx: Arc<watch::Sender<Streams>>,
+    streams: Arc<Streams>,
 ) -> impl hyper::service::Service<
     Request<Incoming>,
     Response = Response<ResponseBody>,
@@ -317,7 +319,7 @@ fn service(
     service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
         let keys = keys.clone();
-        let stream = OpenStream::new(open_tx.clone());
+        let stream = OpenStream::new(streams.clone());
         let head = req.method() == Method::HEAD;
         let req = req.map(|body| RequestBody {
             inner: Some(body),
@@ -338,26 +340,91 @@ struct Signals {
     full: watch::Receiver<bool>,
 }
 
-/// The requests of one connection.
-#[derive(Clone, Copy, Debug, Default)]
+/// The requests of one connection, counted with atomics so that serving a
+/// request wakes nobody: only a task waiting for the connection to fall
+/// idle (an HTTP/2 idle timer, or a client waiting for a slot) is woken,
+/// when the last open request ends.
+#[derive(Debug)]
 struct Streams {
     /// Requests whose response is not yet done.
-    open: usize,
+    open: AtomicUsize,
     /// Requests seen so far.
-    served: u64,
+    served: AtomicU64,
+    /// Tasks waiting for `open` to reach 0.
+    watchers: AtomicUsize,
+    /// Told when `open` reaches 0 while someone watches.
+    idle: Notify,
+    /// When `open` last reached 0 (or the connection began), in
+    /// nanoseconds since `since`.
+    ended_ns: AtomicU64,
+    since: Instant,
+    /// Whether `ended_ns` is kept (for the HTTP/2 idle timer).
+    timed: bool,
+}
+
+impl Streams {
+    fn new(timed: bool) -> Streams {
+        Streams {
+            open: AtomicUsize::new(0),
+            served: AtomicU64::new(0),
+            watchers: AtomicUsize::new(0),
+            idle: Notify::new(),
+            ended_ns: AtomicU64::new(0),
+            since: Instant::now(),
+            timed,
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.open.load(SeqCst) == 0
+    }
+
+    /// When the connection last fell idle.
+    fn idle_since(&self) -> Instant {
+        self.since + Duration::from_nanos(self.ended_ns.load(SeqCst))
+    }
+
+    /// Resolves once no request is open (and, with `served`, at least one
+    /// was served).
+    async fn until_idle(&self, served: bool) {
+        self.watchers.fetch_add(1, SeqCst);
+        let _unwatch = Unwatch(&self.watchers);
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            // registered before the check, so an end in between still wakes it
+            notified.as_mut().enable();
+            if self.is_idle() && (!served || self.served.load(SeqCst) > 0) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Takes a watcher off the count when its wait ends (or is dropped).
+struct Unwatch<'a>(&'a AtomicUsize);
+
+impl Drop for Unwatch<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, SeqCst);
+    }
 }
 
 /// Resolves once no request has been open on the connection for `idle`
 /// (counted from the end of the last one, or from the start).
-async fn idle_for(open: &mut watch::Receiver<Streams>, idle: Duration) {
+async fn idle_for(streams: &Streams, idle: Duration) {
     loop {
-        if open.wait_for(|s| s.open == 0).await.is_err() {
-            return std::future::pending().await;
-        }
-        match timeout(idle, open.changed()).await {
-            Err(_) => return,
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) => return std::future::pending().await,
+        streams.until_idle(false).await;
+        let since = streams.idle_since();
+        let served = streams.served.load(SeqCst);
+        tokio::time::sleep_until(since + idle).await;
+        // no request came and went meanwhile, and none is open
+        if streams.is_idle()
+            && streams.served.load(SeqCst) == served
+            && streams.idle_since() == since
+        {
+            return;
         }
     }
 }
@@ -366,40 +433,49 @@ async fn idle_for(open: &mut watch::Receiver<Streams>, idle: Duration) {
 /// served a request and has none open: an idle client gives its slot to the
 /// next one at once (a connection still waiting for its first request is
 /// left to the handshake and header-read timeouts).
-async fn wanted_back(full: &mut watch::Receiver<bool>, streams: &mut watch::Receiver<Streams>) {
+async fn wanted_back(full: &mut watch::Receiver<bool>, streams: &Streams) {
     loop {
-        let is_full = *full.borrow_and_update();
-        let s = *streams.borrow_and_update();
-        if is_full && s.open == 0 && s.served > 0 {
-            return;
+        if !*full.borrow_and_update() {
+            if full.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+            continue;
         }
-        let changed = tokio::select! {
-            r = full.changed() => r,
-            r = streams.changed() => r,
-        };
-        if changed.is_err() {
-            return std::future::pending().await;
+        tokio::select! {
+            () = streams.until_idle(true) => return,
+            r = full.changed() => {
+                if r.is_err() {
+                    return std::future::pending().await;
+                }
+            }
         }
     }
 }
 
 /// One request counted as open on its connection, from its head until its
 /// response body is done or dropped.
-struct OpenStream(Arc<watch::Sender<Streams>>);
+struct OpenStream(Arc<Streams>);
 
 impl OpenStream {
-    fn new(count: Arc<watch::Sender<Streams>>) -> OpenStream {
-        count.send_modify(|s| {
-            s.open += 1;
-            s.served += 1;
-        });
-        OpenStream(count)
+    fn new(streams: Arc<Streams>) -> OpenStream {
+        streams.open.fetch_add(1, SeqCst);
+        streams.served.fetch_add(1, SeqCst);
+        OpenStream(streams)
     }
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.0.send_modify(|s| s.open = s.open.saturating_sub(1));
+        let s = &self.0;
+        if s.open.fetch_sub(1, SeqCst) == 1 {
+            if s.timed {
+                let ns = u64::try_from(s.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                s.ended_ns.store(ns, SeqCst);
+            }
+            if s.watchers.load(SeqCst) > 0 {
+                s.idle.notify_waiters();
+            }
+        }
     }
 }
 
