@@ -862,6 +862,23 @@ async fn every_status_the_control_api_answers_is_documented_for_its_operation() 
         assert_eq!(r.status, status, "{method} {path}: {}", r.show());
         c.check(template, &method.as_str().to_ascii_lowercase(), &r);
     }
+    // a journal and an outbox with entries to describe
+    t.get(PARTNER1, "/api/companies?PageSize=2").await;
+    let user =
+        json!({ "FirstName": "Ann", "LastName": "Outbox", "Email": "ann@outbox.example.com" });
+    assert_eq!(
+        t.post(PARTNER1, "/api/partnerusers", &user).await.status,
+        201
+    );
+    for path in ["/_sandbox/requests", "/_sandbox/outbox"] {
+        let r = t.get(ADMIN, path).await;
+        assert!(
+            !r.data().as_array().unwrap().is_empty(),
+            "{path}: {}",
+            r.text
+        );
+        c.check(path, "get", &r);
+    }
     // the report's three formats
     for (format, media) in [
         ("json", "application/json"),

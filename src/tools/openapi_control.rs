@@ -50,6 +50,31 @@ fn session() -> Value {
     }, "required": ["name"] })
 }
 
+/// One entry of the request journal (API.md section 8).
+fn journal_entry() -> Value {
+    let text =
+        json!({ "type": ["string", "null"], "description": "As sent or answered, cut at 16 KiB" });
+    json!({ "type": "object", "properties": {
+        "id": { "type": "integer", "minimum": 1, "description": "The answer's X-Request-Id" },
+        "time": timestamp(), "method": { "type": "string" }, "path": { "type": "string" },
+        "query": { "type": ["string", "null"] },
+        "partner_id": { "type": ["integer", "null"], "description": "null when the key was unknown" },
+        "status": { "type": "integer", "description": "0 when a fault rule closed the connection" },
+        "duration_ms": { "type": "number", "minimum": 0 },
+        "request_body": text, "response_body": text,
+    }, "required": ["id", "time", "method", "path", "query", "partner_id", "status", "duration_ms",
+                    "request_body", "response_body"] })
+}
+
+/// One e-mail of the outbox (API.md section 8).
+fn mail() -> Value {
+    json!({ "type": "object", "properties": {
+        "id": { "type": "integer", "minimum": 1 }, "time": timestamp(), "to": { "type": "string" },
+        "cc": { "type": ["string", "null"] }, "bcc": { "type": ["string", "null"] },
+        "subject": { "type": "string" }, "body": { "type": "string" },
+    }, "required": ["id", "time", "to", "cc", "bcc", "subject", "body"] })
+}
+
 fn checkpoint() -> Value {
     json!({ "type": "object", "properties": {
         "name": { "type": "string" }, "created_at": timestamp(),
@@ -170,7 +195,8 @@ fn exchange(endpoint: Control, method: &str) -> Exchange {
             clock(),
         ),
         (Control::Snapshot, "PUT") => takes("200", object(), object()),
-        (Control::Requests | Control::Outbox, "GET") => ok(list_of(object())),
+        (Control::Requests, _) => ok(list_of(journal_entry())),
+        (Control::Outbox, _) => ok(list_of(mail())),
         (Control::Faults, "GET") => ok(list_of(object())),
         (Control::Faults, "POST") => takes(
             "201",
