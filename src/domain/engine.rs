@@ -419,7 +419,7 @@ pub fn event_names(state: &State, res: Res, vals: &[Val]) -> Vec<(&'static str, 
     if let Some(id) = vals[info.key_slot].as_int() {
         names.push((info.key_name(), id));
     }
-    let mut current = vals.to_vec();
+    let mut current = vals;
     let mut hops = 0;
     while let Some((slot, target, id)) = info
         .scope_via
@@ -433,7 +433,7 @@ pub fn event_names(state: &State, res: Res, vals: &[Val]) -> Vec<(&'static str, 
         let Some(parent) = state.get(target, id) else {
             break;
         };
-        current = parent.vals.to_vec();
+        current = &parent.vals;
         info = target.info();
         hops += 1;
     }

@@ -27,11 +27,60 @@ pub fn write_val(out: &mut Vec<u8>, v: &Val) {
     }
 }
 
-/// Writes a JSON string literal.
+/// Writes a JSON string literal, escaped as serde_json escapes it: `"`,
+/// `\\` and the control characters (the short forms where JSON has them,
+/// else `\u00xx`); everything else as it is.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    // serde_json's escaping into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if !ESCAPED[usize::from(c)] {
+            continue;
+        }
+        out.extend_from_slice(&b[start..i]);
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 0xf)]);
+            }
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
 }
+
+/// Writes `"name":` for an attribute name of the tables, which holds
+/// nothing a JSON string escapes (a test checks every one).
+fn write_name(out: &mut Vec<u8>, name: &str) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// The bytes a JSON string literal escapes: `"`, `\\` and the controls.
+static ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
 
 /// Writes a record as a fixture file holds it: every stored attribute, in
 /// table order, `null` where unset; nothing embedded and nothing hidden
@@ -42,8 +91,7 @@ pub fn write_stored(out: &mut Vec<u8>, info: &ResourceInfo, vals: &[Val]) {
         if s > 0 {
             out.push(b',');
         }
-        write_str(out, a.name);
-        out.push(b':');
+        write_name(out, a.name);
         write_val(out, v);
     }
     out.push(b'}');
@@ -81,8 +129,7 @@ pub fn fragment(info: &ResourceInfo, vals: &[Val]) -> Fragment {
         if i > 0 {
             out.push(b',');
         }
-        write_str(&mut out, a.name);
-        out.push(b':');
+        write_name(&mut out, a.name);
         match info.slot_of[i] {
             Some(_) if a.has(flag::NULLED) => out.extend_from_slice(b"null"),
             Some(slot) => write_val(&mut out, &vals[slot]),
@@ -209,4 +256,50 @@ pub fn list_envelope<'a>(
     }
     let _ = write!(out, "],\"page_no\":{page_no},\"page_size\":{page_size}}}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_names_need_no_escaping() {
+        for res in crate::domain::schema::Res::ALL {
+            for a in res.def().attrs {
+                assert!(
+                    !a.name.bytes().any(|b| ESCAPED[usize::from(b)]),
+                    "{}",
+                    a.name
+                );
+                let mut out = Vec::new();
+                write_name(&mut out, a.name);
+                assert_eq!(
+                    out,
+                    format!("{}:", serde_json::to_string(a.name).unwrap()).into_bytes()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let mut every: String = (0u8..=0x7f).map(char::from).collect();
+        every.push_str("é€😀 \u{2028}\u{2029}");
+        for s in [
+            every.as_str(),
+            "",
+            "plain",
+            "a\"b\\c",
+            "\u{1}\u{1f}",
+            "end\n",
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, s);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
 }

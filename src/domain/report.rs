@@ -4,7 +4,7 @@
 //! this module classifies the request, counts it, raises findings, and
 //! renders the report as JSON, Markdown or JUnit XML.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -157,8 +157,8 @@ pub struct Observed<'a> {
     pub forgery: bool,
     /// `Retry-After` seconds of a 429.
     pub retry_after_s: Option<u64>,
-    /// The request body of a POST or PUT.
-    pub body: Option<&'a [u8]>,
+    /// The shape of a POST's or PUT's body, as the engine took it.
+    pub shape: Option<&'a BodyShape>,
 }
 
 /// The counts of one operation.
@@ -180,39 +180,61 @@ pub struct FindingCount {
 pub struct Counters {
     pub operations: BTreeMap<(Res, Op), OpCount>,
     pub findings: BTreeMap<Code, FindingCount>,
-    /// Successful POSTs of the last minute: (collection, body without
-    /// Token) -> (session time, its Token).
-    recent_creates: HashMap<(Res, String), (i64, Option<String>)>,
+    /// Successful POSTs of the last minute: (collection, digest of the body
+    /// without Token) -> (session time, its Token).
+    recent_creates: HashMap<(Res, u64), (i64, Option<String>)>,
+    /// The same POSTs in the order they came, to forget them after the
+    /// window without looking at the others.
+    creates_in_order: VecDeque<(i64, (Res, u64))>,
     /// After a 429: (partner, method, path) -> session time before which
     /// the next request is too early.
     retry_not_before: HashMap<(Option<i64>, String, String), i64>,
 }
 
-/// What a request body says about its Token, and the body without it.
-struct BodyShape {
-    token: Option<String>,
-    rest: String,
+/// What a write's body says about its Token, and a digest of the rest of
+/// it: two bodies equal but for their Token have the same digest, whatever
+/// their key order and spacing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BodyShape {
+    pub token: Option<String>,
+    rest: u64,
 }
 
-fn body_shape(body: &[u8]) -> Option<BodyShape> {
-    let Value::Object(mut map) = serde_json::from_slice::<Value>(body).ok()? else {
-        return None;
-    };
-    if map.len() == 1
-        && let Some(Value::Object(_)) = map.get("data")
-        && let Some(Value::Object(inner)) = map.remove("data")
-    {
-        map = inner;
+impl BodyShape {
+    /// The shape of a parsed body (unwrapped from `{"data": …}`).
+    pub fn of(map: &serde_json::Map<String, Value>) -> BodyShape {
+        use std::hash::{Hash, Hasher};
+        // the same keys on every run, so equal bodies always digest alike
+        let mut h = std::hash::DefaultHasher::new();
+        let mut token = None;
+        // serde_json's map is ordered by key
+        for (k, v) in map {
+            if k == "Token" {
+                token = v.as_str().map(str::to_owned);
+                continue;
+            }
+            (k, v).hash(&mut h);
+        }
+        BodyShape {
+            token,
+            rest: h.finish(),
+        }
     }
-    let token = match map.remove("Token") {
-        Some(Value::String(t)) => Some(t),
-        _ => None,
-    };
-    // serde_json's map is ordered by key, so equal bodies print equal
-    Some(BodyShape {
-        token,
-        rest: Value::Object(map).to_string(),
-    })
+
+    /// The shape of a JSON body, bare or wrapped; `None` unless it is an
+    /// object.
+    pub fn parse(body: &[u8]) -> Option<BodyShape> {
+        let Value::Object(mut map) = serde_json::from_slice::<Value>(body).ok()? else {
+            return None;
+        };
+        if map.len() == 1
+            && let Some(Value::Object(_)) = map.get("data")
+            && let Some(Value::Object(inner)) = map.remove("data")
+        {
+            map = inner;
+        }
+        Some(BodyShape::of(&map))
+    }
 }
 
 impl Counters {
@@ -246,7 +268,7 @@ impl Counters {
         let write = matches!(operation, Some((_, Op::Create | Op::Update)));
         if success
             && write
-            && let Some(shape) = o.body.and_then(body_shape)
+            && let Some(shape) = o.shape
         {
             if shape.token.is_none() {
                 self.raise(Code::WriteWithoutToken, o.id);
@@ -278,16 +300,32 @@ impl Counters {
         }
     }
 
-    fn duplicate_create(&mut self, res: Res, shape: BodyShape, o: &Observed) {
-        self.recent_creates
-            .retain(|_, (t, _)| o.now_ms - *t < DUPLICATE_WINDOW_MS);
+    fn duplicate_create(&mut self, res: Res, shape: &BodyShape, o: &Observed) {
+        // forget the creates that have left the window (a clock moved back
+        // leaves some for longer: the lookup checks the window itself)
+        while let Some(&(t, key)) = self.creates_in_order.front() {
+            if o.now_ms - t < DUPLICATE_WINDOW_MS {
+                break;
+            }
+            self.creates_in_order.pop_front();
+            if self
+                .recent_creates
+                .get(&key)
+                .is_some_and(|(at, _)| *at == t)
+            {
+                self.recent_creates.remove(&key);
+            }
+        }
         let key = (res, shape.rest);
-        if let Some((_, earlier)) = self.recent_creates.get(&key)
+        if let Some((t, earlier)) = self.recent_creates.get(&key)
+            && o.now_ms - *t < DUPLICATE_WINDOW_MS
             && *earlier != shape.token
         {
             self.raise(Code::DuplicateWriteNewToken, o.id);
         }
-        self.recent_creates.insert(key, (o.now_ms, shape.token));
+        self.recent_creates
+            .insert(key, (o.now_ms, shape.token.clone()));
+        self.creates_in_order.push_back((o.now_ms, key));
     }
 
     fn retry_timing(&mut self, o: &Observed) {
@@ -503,9 +541,9 @@ mod tests {
         let mut o = seen(2, "GET", "/api/companies", 400);
         o.warnings = vec!["Query parameter 'CompanyId' was ignored: …"];
         c.observe(&o);
-        let body = br#"{"Name": "A", "PlanTypeId": 1}"#;
+        let shape = BodyShape::parse(br#"{"Name": "A", "PlanTypeId": 1}"#).unwrap();
         let mut w = seen(3, "POST", "/api/companies", 201);
-        w.body = Some(body);
+        w.shape = Some(&shape);
         c.observe(&w);
         let op = &c.operations[&(Res::Companies, Op::List)];
         assert_eq!(op.requests, 2);
@@ -526,8 +564,8 @@ mod tests {
                 format!(r#"{{"data": {{"Name": "A", "PlanTypeId": 1, "Token": "{token}"}}}}"#);
             let mut w = seen(id, "POST", "/api/companies", 201);
             w.now_ms = at;
-            let bytes = body.into_bytes();
-            w.body = Some(&bytes);
+            let shape = BodyShape::parse(body.as_bytes()).unwrap();
+            w.shape = Some(&shape);
             c.observe(&w);
         }
         let f = &c.findings[&Code::DuplicateWriteNewToken];

@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::route::{self, Route};
 use crate::domain::compat;
 use crate::domain::engine::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::domain::report::BodyShape;
 use crate::domain::schema::Res;
 pub use crate::domain::value::whole_number;
 use crate::store::Store;
@@ -20,6 +21,8 @@ use crate::store::Store;
 pub struct Served {
     pub result: Result<Reply, ApiError>,
     pub request_body: Option<Bytes>,
+    /// What the conformance report needs of a body the engine took.
+    pub shape: Option<BodyShape>,
 }
 
 impl From<Result<Reply, ApiError>> for Served {
@@ -27,6 +30,7 @@ impl From<Result<Reply, ApiError>> for Served {
         Served {
             result,
             request_body: None,
+            shape: None,
         }
     }
 }
@@ -156,13 +160,16 @@ where
         return Served {
             result: Err(e),
             request_body: read.ok(),
+            shape: None,
         };
     }
     let bytes = match read {
         Ok(bytes) => bytes,
         Err(e) => return Err(e).into(),
     };
-    let result = store_body(app, store, route, res, partner, &bytes).map(|w| {
+    let mut shape = None;
+    let result = store_body(app, store, route, res, partner, &bytes).map(|(w, s)| {
+        shape = Some(s);
         warnings.extend(w.warnings);
         let reply = match route {
             Route::Create(_) => Reply::created(w.body, &location(&parts, store, res, w.id)),
@@ -173,10 +180,12 @@ where
     Served {
         result,
         request_body: Some(bytes),
+        shape,
     }
 }
 
 /// Parses the body and hands it to the engine; the outbox gets the mails.
+/// A write it took gives the body's shape too, for the report.
 fn store_body(
     app: &App,
     store: &Store,
@@ -184,7 +193,7 @@ fn store_body(
     res: Res,
     partner: i64,
     bytes: &[u8],
-) -> Result<engine::Written, ApiError> {
+) -> Result<(engine::Written, BodyShape), ApiError> {
     let input = body::parse_object(bytes)?;
     let ctx = app.write_ctx(store, true);
     let mut w = store.write(|s| match route {
@@ -192,14 +201,23 @@ fn store_body(
         _ => engine::create(s, &ctx, res, partner, &input),
     })?;
     store.outbox().push(std::mem::take(&mut w.mails));
-    Ok(w)
+    Ok((w, BodyShape::of(&input)))
 }
 
 /// The new record's URL, in the request's session: on the host the request
 /// named, else its path.
 fn location(parts: &http::request::Parts, store: &Store, res: Res, id: i64) -> String {
-    let path = format!("{}/api/{}/{}", session_base(store), res.name(), id);
-    route::host(&parts.headers, &parts.uri).map_or(path.clone(), |h| format!("https://{h}{path}"))
+    let mut url = String::with_capacity(96);
+    if let Some(host) = route::host(&parts.headers, &parts.uri) {
+        url.push_str("https://");
+        url.push_str(&host);
+    }
+    url.push_str(&session_base(store));
+    url.push_str("/api/");
+    url.push_str(res.name());
+    url.push('/');
+    url.push_str(itoa::Buffer::new().format(id));
+    url
 }
 
 /// Query parameters are never read as attributes on POST and PUT.

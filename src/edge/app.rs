@@ -174,6 +174,11 @@ pub fn session_base(session: &Store) -> String {
 
 /// A header value from free text: anything but visible ASCII becomes '?'.
 pub fn header_value(text: &str) -> HeaderValue {
+    if text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+        && let Ok(v) = HeaderValue::from_str(text)
+    {
+        return v;
+    }
     let clean: String = text
         .chars()
         .map(|c| {

@@ -260,7 +260,7 @@ fn respond(
             status: status.as_u16(),
             headers: &headers,
             body: &body,
-            request_body: served.request_body.as_deref(),
+            shape: served.shape.as_ref(),
         });
         if store.journal().enabled() {
             let mut entry = seen.entry(store, partner, status.as_u16());

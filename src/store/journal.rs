@@ -159,10 +159,13 @@ fn cut(bytes: &Bytes) -> Bytes {
 /// Whether a body names `password` in any case, or holds a `\u` escape that
 /// could spell it.
 fn may_hold_password(bytes: &[u8]) -> bool {
-    bytes.windows(2).any(|w| w == b"\\u")
-        || bytes
-            .windows(8)
-            .any(|w| w.eq_ignore_ascii_case(b"password"))
+    // only where one of the two patterns can start
+    memchr::memchr3_iter(b'\\', b'p', b'P', bytes).any(|i| match bytes[i] {
+        b'\\' => bytes.get(i + 1) == Some(&b'u'),
+        _ => bytes
+            .get(i..i + 8)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"password")),
+    })
 }
 
 /// Whether a `Password` attribute (any case, any depth) holds anything but

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use http::{HeaderName, HeaderValue};
 
-use crate::domain::report::{Counters, Observed};
+use crate::domain::report::{BodyShape, Counters, Observed};
 
 /// What the edge knows of an answered `/api/` request.
 pub struct Answered<'a> {
@@ -21,8 +21,8 @@ pub struct Answered<'a> {
     pub headers: &'a [(HeaderName, HeaderValue)],
     /// The response body; looked at only for a 422 (forgery protection).
     pub body: &'a [u8],
-    /// The request body of a POST or PUT.
-    pub request_body: Option<&'a [u8]>,
+    /// The shape of the body of a POST or PUT that the engine took.
+    pub shape: Option<&'a BodyShape>,
 }
 
 /// The counters of one session.
@@ -57,7 +57,7 @@ impl Report {
             warnings,
             forgery,
             retry_after_s,
-            body: a.request_body,
+            shape: a.shape,
         };
         self.lock().observe(&observed);
     }
