@@ -5,6 +5,7 @@ binary, in one run, on one fixtures set. Loopback only, bounded in time.
 
 usage: scripts/bench_state.py [FIXTURES] [--before BIN] [--edits N]
          [--resets N] [--before-edits N] [--before-resets N] [--duration 5s]
+         [--no-pin] [--no-wrk] [--no-fork]
 
 For each binary, one after the other on the same FIXTURES directory:
   - start-up: time until the server answers, resident memory (VmRSS) then;
@@ -18,6 +19,10 @@ For each binary, one after the other on the same FIXTURES directory:
     before it.
 Then, for this checkout only, benches/state_fork.rs: State::clone (a fork,
 a checkpoint or a restore) and the first write to a fork, median of 100.
+
+--no-pin runs the server on every CPU (start-up and reload parse on several
+cores; wrk is then not pinned either), --no-wrk leaves out the req/s figures
+and --no-fork the State::clone benchmark.
 
 devices.json is restored to its original bytes at the end. The edits are
 made in FIXTURES itself (a copy of a 3.7 GB set would not fit on /tmp).
@@ -53,11 +58,11 @@ def mib(kib):
 
 
 class Server:
-    def __init__(self, binary, fixtures, work, timeout):
+    def __init__(self, binary, fixtures, work, timeout, pin=True):
         self.work = work
         self.out = open(os.path.join(work, "out"), "w+")
         self.log = open(os.path.join(work, "log"), "w+")
-        pin = ["taskset", "-c", "0"] if os.cpu_count() >= 2 and shutil.which("taskset") else []
+        pin = ["taskset", "-c", "0"] if pin and os.cpu_count() >= 2 and shutil.which("taskset") else []
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             pin + [binary, "--bind", "127.0.0.1:0", "--fixtures", fixtures,
@@ -109,14 +114,14 @@ class Server:
             self.proc.kill()
 
 
-def wrk(port, path, method, body, ca, duration, key):
+def wrk(port, path, method, body, ca, duration, key, pin=True):
     script = os.path.join(tempfile.mkdtemp(prefix="cf-wrk-"), "req.lua")
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
     with open(script, "w") as f:
         f.write(f'wrk.method = "{method}"\nwrk.headers["Authorization"] = "{auth}"\n')
         if body:
             f.write(f"wrk.body = [[{body}]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")
-    pin = ["taskset", "-c", "1"] if os.cpu_count() >= 2 and shutil.which("taskset") else []
+    pin = ["taskset", "-c", "1"] if pin and os.cpu_count() >= 2 and shutil.which("taskset") else []
     out = subprocess.run(pin + ["wrk", "-t1", "-c32", f"-d{duration}", "-s", script,
                                 f"https://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, timeout=120).stdout
@@ -129,7 +134,7 @@ def wrk(port, path, method, body, ca, duration, key):
 def measure(label, binary, a, keys, devices_path, original, resets, edits):
     print(f"\n== {label}: {binary}", flush=True)
     work = tempfile.mkdtemp(prefix="cf-state-")
-    srv = Server(binary, a.fixtures, work, a.timeout)
+    srv = Server(binary, a.fixtures, work, a.timeout, pin=not a.no_pin)
     res = {}
     try:
         res["startup_s"], res["startup_rss"] = srv.startup_s, srv.rss()
@@ -142,9 +147,11 @@ def measure(label, binary, a, keys, devices_path, original, resets, edits):
         status, body = srv.request("GET", "/api/devices/1", keys["partner"])
         if status != 200:
             sys.exit(f"GET /api/devices/1 answered {status}: {body[:300]}")
-        for name, method, path, b in [("GET /api/devices/1", "GET", "/api/devices/1", None),
-                                      ("POST /api/jobs", "POST", "/api/jobs", job)]:
-            rps, bad = wrk(srv.port, path, method, b, ca, a.duration, keys["partner"])
+        scenarios = [("GET /api/devices/1", "GET", "/api/devices/1", None),
+                     ("POST /api/jobs", "POST", "/api/jobs", job)]
+        for name, method, path, b in [] if a.no_wrk else scenarios:
+            rps, bad = wrk(srv.port, path, method, b, ca, a.duration, keys["partner"],
+                           pin=not a.no_pin)
             res[name] = rps
             print(f"{name}: {rps:.0f} req/s" + (f" ({bad} not 2xx)" if bad else ""), flush=True)
         times = []
@@ -212,13 +219,17 @@ def main():
     ap.add_argument("--before-resets", type=int, default=None)
     ap.add_argument("--duration", default="5s", help="wrk duration per scenario")
     ap.add_argument("--timeout", type=float, default=600, help="seconds allowed per step")
+    ap.add_argument("--no-pin", action="store_true", help="run the server on every CPU")
+    ap.add_argument("--no-wrk", action="store_true", help="leave out the req/s figures")
+    ap.add_argument("--no-fork", action="store_true", help="leave out benches/state_fork.rs")
     a = ap.parse_args()
-    if not shutil.which("wrk"):
+    if not a.no_wrk and not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bench", "state_fork"],
-                   cwd=ROOT, check=True)
+    if not a.no_fork:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bench", "state_fork"],
+                       cwd=ROOT, check=True)
     keys_file = json.load(open(os.path.join(a.fixtures, "apikeys.json")))
     keys = {
         "partner": next(k["ApiKey"] for k in keys_file if k.get("PartnerPlan") and k.get("PartnerId") == 1),
@@ -242,6 +253,8 @@ def main():
         b, x = results["before"]["startup_rss"], results["after"]["startup_rss"]
         print(f"resident after start-up: {mib(x)} vs {mib(b)} ({x / b:.2f} x)")
 
+    if a.no_fork:
+        return
     print("\n== State::clone (benches/state_fork.rs)", flush=True)
     out = subprocess.run(["cargo", "bench", "--quiet", "--bench", "state_fork", "--",
                           a.fixtures, "100"], cwd=ROOT, capture_output=True, text=True,

@@ -230,7 +230,8 @@ pub fn element_envelope(
     info: &ResourceInfo,
     rec: &Record,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1024);
+    // most records with what they embed fit: no growing copy
+    let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"data\":");
     write_record(&mut out, state, view, info, rec, true);
     out.push(b'}');
@@ -253,6 +254,12 @@ pub fn list_envelope<'a>(
             out.push(b',');
         }
         write_record(&mut out, state, view, info, rec, true);
+        if n == 0 {
+            // room for a page of records like the first: one allocation
+            let each = out.len() + 1;
+            let rest = usize::try_from(page_size.saturating_sub(1)).unwrap_or(0);
+            out.reserve(each.saturating_mul(rest.min(1024)) + 64);
+        }
     }
     let _ = write!(out, "],\"page_no\":{page_no},\"page_size\":{page_size}}}");
     out

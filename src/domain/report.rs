@@ -204,8 +204,8 @@ impl BodyShape {
     /// The shape of a parsed body (unwrapped from `{"data": …}`).
     pub fn of(map: &serde_json::Map<String, Value>) -> BodyShape {
         use std::hash::{Hash, Hasher};
-        // the same keys on every run, so equal bodies always digest alike
-        let mut h = std::hash::DefaultHasher::new();
+        // a collision could only raise a false duplicate finding
+        let mut h = super::value::WordHasher::default();
         let mut token = None;
         // serde_json's map is ordered by key
         for (k, v) in map {

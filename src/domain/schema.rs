@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+
+use super::value::WordHasher;
 use std::sync::OnceLock;
 
 use super::resources::RESOURCES;
@@ -434,29 +436,6 @@ impl Write {
     };
 }
 
-/// The hash of attribute names in [`ResourceInfo::by_name`]: a fast
-/// multiply-and-rotate over 8-byte words. The map is built once from the
-/// tables and never takes a key from input, so a request can only look
-/// names up, and cannot make its buckets collide.
-#[derive(Default)]
-pub struct NameHasher(u64);
-
-impl std::hash::Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// A resource table indexed for fast use.
 #[derive(Debug)]
 pub struct ResourceInfo {
@@ -465,7 +444,10 @@ pub struct ResourceInfo {
     pub slots: Vec<usize>,
     /// Stored slot of each attribute (None for embedded objects and arrays).
     pub slot_of: Vec<Option<usize>>,
-    pub by_name: HashMap<&'static str, usize, BuildHasherDefault<NameHasher>>,
+    /// Attribute index by name. Hashed with [`WordHasher`]: the map is built
+    /// once from the tables and never takes a key from input, so a request
+    /// can only look names up, and cannot make its buckets collide.
+    pub by_name: HashMap<&'static str, usize, BuildHasherDefault<WordHasher>>,
     /// Slot of the primary key.
     pub key_slot: usize,
     /// Scope references: (slot, referenced collection).

@@ -139,22 +139,48 @@ fn now(b: &mut Vec<u8>) {
     let us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
-    let (days, rem) = (us.div_euclid(86_400_000_000), us.rem_euclid(86_400_000_000));
-    let (y, mo, d) = civil_from_days(days);
-    let mut t = *b"0000-00-00T00:00:00.000000Z";
-    put_digits(&mut t[0..4], y.clamp(0, 9999));
-    put_digits(&mut t[5..7], mo);
-    put_digits(&mut t[8..10], d);
-    put_digits(&mut t[11..13], rem / 3_600_000_000);
-    put_digits(&mut t[14..16], rem / 60_000_000 % 60);
-    put_digits(&mut t[17..19], rem / 1_000_000 % 60);
-    put_digits(&mut t[20..26], rem % 1_000_000);
-    b.extend_from_slice(&t);
+    b.extend_from_slice(&stamp(us));
+}
+
+/// `us` (microseconds since the epoch) as `2026-12-02T01:02:03.456789Z`;
+/// the date and time of day to the second are worked out once a second
+/// per thread.
+fn stamp(us: i64) -> [u8; 27] {
+    thread_local! {
+        static SECOND: std::cell::Cell<(i64, [u8; 27])> = const { std::cell::Cell::new((i64::MIN, [0; 27])) };
+    }
+    let second = us.div_euclid(1_000_000);
+    let (last, mut t) = SECOND.get();
+    if last != second {
+        let (days, rem) = (second.div_euclid(86_400), second.rem_euclid(86_400));
+        let (y, mo, d) = civil_from_days(days);
+        t = *b"0000-00-00T00:00:00.000000Z";
+        put_digits(&mut t[0..4], y.clamp(0, 9999));
+        put_digits(&mut t[5..7], mo);
+        put_digits(&mut t[8..10], d);
+        put_digits(&mut t[11..13], rem / 3600);
+        put_digits(&mut t[14..16], rem / 60 % 60);
+        put_digits(&mut t[17..19], rem % 60);
+        SECOND.set((second, t));
+    }
+    put_digits(&mut t[20..26], us.rem_euclid(1_000_000));
+    t
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_match_the_calendar_within_and_across_seconds() {
+        // 2026-12-02T01:02:03.456789Z, then later in that second, then the next
+        let base = 1_796_173_323_456_789_i64;
+        assert_eq!(&stamp(base), b"2026-12-02T01:02:03.456789Z");
+        assert_eq!(&stamp(base + 500_000), b"2026-12-02T01:02:03.956789Z");
+        assert_eq!(&stamp(base + 600_000), b"2026-12-02T01:02:04.056789Z");
+        assert_eq!(&stamp(951_782_400_000_000), b"2000-02-29T00:00:00.000000Z");
+        assert_eq!(&stamp(base), b"2026-12-02T01:02:03.456789Z");
+    }
 
     fn line() -> Line<'static> {
         Line {

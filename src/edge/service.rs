@@ -44,8 +44,8 @@ impl std::error::Error for CloseConnection {}
 struct Seen {
     id: u64,
     method: Method,
-    path: String,
-    query: Option<String>,
+    path: Arc<str>,
+    query: Option<Arc<str>>,
     area: Area,
     started: Instant,
 }
@@ -56,7 +56,7 @@ impl Seen {
         journal::Entry {
             id: self.id,
             time_ms: store.clock().now_ms(),
-            method: self.method.to_string(),
+            method: self.method.clone(),
             path: self.path.clone(),
             query: self.query.clone(),
             partner_id,
@@ -86,13 +86,13 @@ where
     if let Ok((_, uri)) = &selected {
         *req.uri_mut() = uri.clone(); // the /api/... or /_sandbox/... part
     }
-    let path = req.uri().path().to_owned();
+    let path: Arc<str> = req.uri().path().into();
     let seen = Seen {
         id,
         method: req.method().clone(),
         area: route::area(&path),
         path,
-        query: req.uri().query().map(str::to_owned),
+        query: req.uri().query().map(Arc::from),
         started,
     };
     let store = match selected.map(|(name, _)| name) {

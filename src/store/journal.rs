@@ -11,6 +11,7 @@
 use bytes::Bytes;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
+use std::sync::Arc;
 
 use crate::domain::value::format_timestamp;
 
@@ -25,9 +26,10 @@ pub struct Entry {
     pub id: u64,
     /// On the session's clock, UTC milliseconds.
     pub time_ms: i64,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
+    /// Shared with the request's own record of it, not copied.
+    pub method: http::Method,
+    pub path: Arc<str>,
+    pub query: Option<Arc<str>>,
     pub partner_id: Option<i64>,
     /// 0 when the connection was closed without an answer (a close fault).
     pub status: u16,
@@ -48,9 +50,9 @@ impl Serialize for Entry {
         let mut e = s.serialize_struct("Entry", 10)?;
         e.serialize_field("id", &self.id)?;
         e.serialize_field("time", &format_timestamp(self.time_ms))?;
-        e.serialize_field("method", &self.method)?;
-        e.serialize_field("path", &self.path)?;
-        e.serialize_field("query", &self.query)?;
+        e.serialize_field("method", self.method.as_str())?;
+        e.serialize_field("path", &*self.path)?;
+        e.serialize_field("query", &self.query.as_deref())?;
         e.serialize_field("partner_id", &self.partner_id)?;
         e.serialize_field("status", &self.status)?;
         e.serialize_field("duration_ms", &self.duration_ms)?;
@@ -97,7 +99,7 @@ impl Journal {
         self.entries.list(|x| {
             f.method
                 .as_ref()
-                .is_none_or(|m| x.method.eq_ignore_ascii_case(m))
+                .is_none_or(|m| x.method.as_str().eq_ignore_ascii_case(m))
                 && f.path
                     .as_ref()
                     .is_none_or(|p| x.path.starts_with(p.as_str()))
@@ -281,7 +283,7 @@ mod tests {
             j.push(Entry {
                 id,
                 time_ms: 0,
-                method: "GET".into(),
+                method: http::Method::GET,
                 path: "/api/x".into(),
                 query: None,
                 partner_id: None,

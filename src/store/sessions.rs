@@ -343,7 +343,10 @@ impl Store {
     /// Counts a successful API write.
     pub fn note_change(&self) {
         self.session.changes.fetch_add(1, Ordering::Relaxed);
-        super::schedule::wake();
+        // a write can only bring runs due where the schedule is on
+        if self.schedule_enabled() {
+            super::schedule::wake();
+        }
     }
 
     /// This session's own information.
