@@ -2,6 +2,7 @@
 // usage: node examples/node_https.mjs [BASE_URL] [CA_FILE] [API_KEY]
 import https from "node:https";
 import fs from "node:fs";
+import { randomUUID } from "node:crypto";
 
 const [base = "https://localhost:8443", caFile = "certs/ca.pem", key = "demo-partner-1"] = process.argv.slice(2);
 const agent = new https.Agent({ ca: fs.readFileSync(caFile), keepAlive: true });
@@ -30,7 +31,8 @@ const list = await call("GET", "/api/companies?PageSize=5");
 if (list.status !== 200) throw new Error(`list: ${list.status}`);
 for (const c of list.json.data) console.log(" ", c.CompanyId, c.Name);
 
-const created = await call("POST", "/api/companies", { PlanTypeId: 1, Name: "Example Company (Node)" });
+// a new Token (a GUID) on every write: a retry with the same Token cannot write twice
+const created = await call("POST", "/api/companies", { PlanTypeId: 1, Name: "Example Company (Node)", Token: randomUUID() });
 if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.json)}`);
 const id = created.json.data.CompanyId;
 console.log("created company", id, "at", created.headers.location);

@@ -4,6 +4,7 @@
 usage: examples/python_requests.py [BASE_URL] [CA_FILE] [API_KEY]
 """
 import sys
+import uuid
 
 import requests
 
@@ -22,7 +23,9 @@ companies.raise_for_status()
 for c in companies.json()["data"]:
     print(" ", c["CompanyId"], c["Name"])
 
-r = session.post(f"{base}/api/companies", json={"PlanTypeId": 1, "Name": "Example Company (Python)"}, **tls)
+# a new Token (a GUID) on every write: a retry with the same Token cannot write twice
+body = {"PlanTypeId": 1, "Name": "Example Company (Python)", "Token": str(uuid.uuid4())}
+r = session.post(f"{base}/api/companies", json=body, **tls)
 assert r.status_code == 201, r.text
 company_id = r.json()["data"]["CompanyId"]
 print("created company", company_id, "at", r.headers["Location"])

@@ -177,7 +177,9 @@ impl Faults {
                     let body = body.unwrap_or_else(|| {
                         json!({"errors": [format!("Fault injected by the sandbox (rule {}).", a.id)]})
                     });
-                    decision = Some((status, body, None));
+                    // a 429 always names when to retry (API.md section 3):
+                    // a status rule's 429 says one second
+                    decision = Some((status, body, (status == 429).then_some(1)));
                 }
                 FaultAction::RateLimit { limit, window_s } => {
                     let window = Duration::from_secs(window_s);

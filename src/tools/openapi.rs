@@ -274,17 +274,25 @@ fn input_schema(info: &ResourceInfo, create: bool) -> Value {
     if !required.is_empty() {
         s["required"] = json!(required);
     }
+    // one `if`/`then` per flag: while it is true, SendNotificationTo is
+    // required and not null (client generators read this form; they refuse
+    // an anyOf of partial objects). The `then` says that it leaves the other
+    // attributes open, for linters that read a schema without
+    // additionalProperties as closed when they check the examples.
     let flags = rules::notification_flags(info.res());
     if create && !flags.is_empty() {
-        let off: Map<String, Value> = flags
+        let conditions: Vec<Value> = flags
             .iter()
-            .map(|f| (f.to_string(), json!({ "enum": [false, null] })))
+            .map(|f| {
+                json!({
+                    "if": { "properties": { (*f): { "const": true } }, "required": [f] },
+                    "then": { "required": ["SendNotificationTo"],
+                              "properties": { "SendNotificationTo": { "type": "string" } },
+                              "additionalProperties": true },
+                })
+            })
             .collect();
-        s["anyOf"] = json!([
-            { "properties": off },
-            { "required": ["SendNotificationTo"],
-              "properties": { "SendNotificationTo": { "type": "string" } } },
-        ]);
+        s["allOf"] = Value::Array(conditions);
     }
     s
 }

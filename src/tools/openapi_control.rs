@@ -18,6 +18,8 @@ struct Exchange {
     request: Option<Value>,
     /// The success body's schema.
     response: Value,
+    /// Other media types of the success body, besides JSON.
+    alternatives: &'static [(&'static str, &'static str)],
 }
 
 fn object() -> Value {
@@ -48,6 +50,118 @@ fn session() -> Value {
     }, "required": ["name"] })
 }
 
+/// One entry of the request journal (API.md section 8).
+fn journal_entry() -> Value {
+    let text =
+        json!({ "type": ["string", "null"], "description": "As sent or answered, cut at 16 KiB" });
+    json!({ "type": "object", "properties": {
+        "id": { "type": "integer", "minimum": 1, "description": "The answer's X-Request-Id" },
+        "time": timestamp(), "method": { "type": "string" }, "path": { "type": "string" },
+        "query": { "type": ["string", "null"] },
+        "partner_id": { "type": ["integer", "null"], "description": "null when the key was unknown" },
+        "status": { "type": "integer", "description": "0 when a fault rule closed the connection" },
+        "duration_ms": { "type": "number", "minimum": 0 },
+        "request_body": text, "response_body": text,
+    }, "required": ["id", "time", "method", "path", "query", "partner_id", "status", "duration_ms",
+                    "request_body", "response_body"] })
+}
+
+/// One e-mail of the outbox (API.md section 8).
+fn mail() -> Value {
+    json!({ "type": "object", "properties": {
+        "id": { "type": "integer", "minimum": 1 }, "time": timestamp(), "to": { "type": "string" },
+        "cc": { "type": ["string", "null"] }, "bcc": { "type": ["string", "null"] },
+        "subject": { "type": "string" }, "body": { "type": "string" },
+    }, "required": ["id", "time", "to", "cc", "bcc", "subject", "body"] })
+}
+
+fn checkpoint() -> Value {
+    json!({ "type": "object", "properties": {
+        "name": { "type": "string" }, "created_at": timestamp(),
+        "clock_offset_seconds": { "type": "integer" },
+    }, "required": ["name", "created_at", "clock_offset_seconds"], "additionalProperties": false })
+}
+
+const OUTCOMES: [&str; 3] = ["Completed", "Failed", "Missed"];
+
+/// The schedule (API.md section 11), as GET answers it and PUT takes it.
+fn schedule(answer: bool) -> Value {
+    let weights: Map<String, Value> = OUTCOMES
+        .iter()
+        .map(|o| (o.to_string(), json!({ "type": "integer", "minimum": 0 })))
+        .collect();
+    let mut s = json!({ "type": "object", "properties": {
+        "enabled": { "type": "boolean" }, "seed": { "type": "integer", "minimum": 0 },
+        "outcomes": { "type": "object", "properties": weights, "additionalProperties": false,
+            "description": "Relative weights; an outcome left out weighs 0" },
+        "rules": { "type": "array", "items": { "type": "object", "properties": {
+            "device": { "type": "integer", "minimum": 1 }, "job": { "type": "integer", "minimum": 1 },
+            "company": { "type": "integer", "minimum": 1 }, "JobStatus": { "enum": OUTCOMES },
+            "ErrorMessages": { "type": "string" }, "times": { "type": "integer", "minimum": 1 },
+        }, "required": ["JobStatus"], "additionalProperties": false } },
+    }, "additionalProperties": false });
+    if answer {
+        s["required"] = json!(["enabled", "seed", "outcomes", "rules"]);
+    }
+    s
+}
+
+/// Compatibility chaos (API.md section 12), as GET answers it and PUT takes it.
+fn compat(answer: bool) -> Value {
+    let mut s = json!({ "type": "object", "properties": {
+        "shuffle_attributes": { "type": "boolean" }, "extra_attributes": { "type": "boolean" },
+        "null_booleans": { "type": "boolean" }, "seed": { "type": "integer", "minimum": 0 },
+    }, "additionalProperties": false });
+    if answer {
+        s["required"] = json!([
+            "shuffle_attributes",
+            "extra_attributes",
+            "null_booleans",
+            "seed"
+        ]);
+    }
+    s
+}
+
+/// The conformance report's JSON (API.md section 13).
+fn report() -> Value {
+    let operation = json!({ "enum": ["list", "read", "create", "update", "delete"] });
+    json!({ "type": "object", "properties": {
+        "operations": { "type": "array", "items": { "type": "object", "properties": {
+            "collection": { "type": "string" }, "operation": operation,
+            "requests": { "type": "integer", "minimum": 1 },
+            "statuses": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 1 } },
+        }, "required": ["collection", "operation", "requests", "statuses"] } },
+        "findings": { "type": "array", "items": { "type": "object", "properties": {
+            "code": { "enum": [
+                "ignored_query_parameter", "ignored_attribute", "not_json_content_type",
+                "page_size_over_limit", "write_without_token", "empty_token",
+                "duplicate_write_new_token", "retry_before_retry_after", "refused",
+            ] },
+            "count": { "type": "integer", "minimum": 1 },
+            "example_request_id": { "type": "integer", "minimum": 1 },
+            "message": { "type": "string" },
+            "status": { "enum": [400, 401, 403, 404, 405, 409, 413, 422],
+                "description": "The status of a refused finding" },
+        }, "required": ["code", "count", "example_request_id", "message"] } },
+        "never_called": { "type": "array", "items": { "type": "object", "properties": {
+            "collection": { "type": "string" }, "operation": operation,
+        }, "required": ["collection", "operation"] } },
+    }, "required": ["operations", "findings", "never_called"] })
+}
+
+/// The report's other formats: `?format=markdown` and `?format=junit`.
+const REPORT_FORMATS: &[(&str, &str)] = &[
+    (
+        "text/markdown",
+        "?format=markdown: tables of operations and findings",
+    ),
+    (
+        "application/xml",
+        "?format=junit: JUnit XML, one test case per operation called and per finding (failing)",
+    ),
+];
+
 /// The request and response of `method` on `endpoint`: the one place that
 /// knows them. Unknown endpoints take and answer a JSON object.
 fn exchange(endpoint: Control, method: &str) -> Exchange {
@@ -55,11 +169,13 @@ fn exchange(endpoint: Control, method: &str) -> Exchange {
         status: "200",
         request: None,
         response,
+        alternatives: &[],
     };
     let takes = |status: &'static str, request: Value, response: Value| Exchange {
         status,
         request: Some(request),
         response,
+        alternatives: &[],
     };
     match (endpoint, method) {
         (Control::Health, _) => ok(json!({ "type": "object", "properties": {
@@ -79,7 +195,8 @@ fn exchange(endpoint: Control, method: &str) -> Exchange {
             clock(),
         ),
         (Control::Snapshot, "PUT") => takes("200", object(), object()),
-        (Control::Requests | Control::Outbox, "GET") => ok(list_of(object())),
+        (Control::Requests, _) => ok(list_of(journal_entry())),
+        (Control::Outbox, _) => ok(list_of(mail())),
         (Control::Faults, "GET") => ok(list_of(object())),
         (Control::Faults, "POST") => takes(
             "201",
@@ -103,14 +220,26 @@ fn exchange(endpoint: Control, method: &str) -> Exchange {
             }, "required": ["name"] }),
             session(),
         ),
-        (Control::Checkpoints, "GET") => ok(list_of(object())),
+        (Control::Session, _) => ok(list_of(session())),
+        (Control::Checkpoints, "GET") | (Control::Checkpoint, _) => ok(list_of(checkpoint())),
         (Control::Checkpoints, _) => takes(
             "201",
             json!({ "type": "object", "properties": {
                 "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" },
             }, "required": ["name"] }),
-            object(),
+            checkpoint(),
         ),
+        (Control::CheckpointRestore, _) => ok(checkpoint()),
+        (Control::Reset, _) => ok(object()),
+        (Control::Schedule, "GET") => ok(schedule(true)),
+        (Control::Schedule, _) => takes("200", schedule(false), schedule(true)),
+        (Control::Compat, "GET") => ok(compat(true)),
+        (Control::Compat, _) => takes("200", compat(false), compat(true)),
+        (Control::Report, "GET") => Exchange {
+            alternatives: REPORT_FORMATS,
+            ..ok(report())
+        },
+        (Control::Report, _) => ok(report()),
         (_, "POST" | "PUT") => takes("200", object(), object()),
         _ => ok(object()),
     }
@@ -144,6 +273,9 @@ fn operation(endpoint: &ControlEndpoint, method: &str, summary: &str) -> Value {
     let mut success = answer(summary, ex.response);
     if endpoint.endpoint == Control::Console {
         success["content"] = json!({ "text/html": { "schema": { "type": "string" } } });
+    }
+    for (media, what) in ex.alternatives {
+        success["content"][*media] = json!({ "schema": { "type": "string", "description": what } });
     }
     responses.insert(ex.status.into(), success);
     responses.insert(
@@ -201,6 +333,11 @@ fn operation(endpoint: &ControlEndpoint, method: &str, summary: &str) -> Value {
         "operationId": format!("{}_{}", method.to_ascii_lowercase(), slug(endpoint.path)),
         "responses": responses,
     });
+    if (endpoint.endpoint, method) == (Control::Report, "GET") {
+        o["parameters"] = json!([{ "name": "format", "in": "query", "required": false,
+            "description": "json (the default), markdown or junit",
+            "schema": { "enum": ["json", "markdown", "junit"], "default": "json" } }]);
+    }
     if let Some(request) = ex.request {
         o["requestBody"] =
             json!({ "required": false, "content": { "application/json": { "schema": request } } });
