@@ -118,6 +118,9 @@ where
     };
     let dispatched = match fault {
         Some(Fault::Close) => {
+            if key_partner.is_some() {
+                store.mark_used();
+            }
             store.journal().push(seen.entry(&store, key_partner, 0));
             let message = "request: connection closed by a fault rule";
             access_line(&app, &seen, Some(store.name()), key_partner, 0, message);
@@ -126,6 +129,9 @@ where
         Some(Fault::Respond(e)) => Dispatched::refused(e),
         None => dispatch(&app, &store, &keys, req).await,
     };
+    if dispatched.principal.is_some() || key_partner.is_some() {
+        store.mark_used();
+    }
     let partner = dispatched
         .principal
         .and_then(Principal::partner_id)

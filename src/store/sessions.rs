@@ -267,7 +267,9 @@ impl Store {
     }
 
     /// The live session `name`, created from the fixtures if there is none
-    /// (a first request); either way it is used now.
+    /// (a first request). Its idle time starts again only once the request
+    /// is let in ([`Store::mark_used`]), so a refused key keeps no session
+    /// alive.
     pub fn open_session(&self, name: &str) -> Result<Store, OpenError> {
         let now = Clock::real_now_ms();
         self.shared.sessions.sweep_if_due(now);
@@ -280,8 +282,13 @@ impl Store {
                 other => other?,
             },
         };
-        session.touch(now);
         Ok(self.on(session))
+    }
+
+    /// The session was used now by a request its key let in: its idle time
+    /// (`--session-ttl`) starts again.
+    pub fn mark_used(&self) {
+        self.session.touch(Clock::real_now_ms());
     }
 
     /// Creates session `name` from `origin` (`POST /_sandbox/sessions`).

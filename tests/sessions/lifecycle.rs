@@ -253,3 +253,31 @@ async fn idle_sessions_end_after_the_session_ttl() {
     );
     assert_eq!(t.sessions().await[1]["changes"], 0);
 }
+
+/// A request its key refuses (401) is no use of the session: it does not
+/// start the session's idle time again, so a client with a wrong key cannot
+/// keep a session alive. (Each poll sends one: if refusals counted as use,
+/// polling more often than the TTL would keep the session forever.)
+#[tokio::test]
+async fn refused_requests_do_not_keep_a_session_alive() {
+    let t = T::settings(Settings {
+        session_ttl_ms: 300,
+        ..Settings::default()
+    })
+    .await;
+    assert_eq!(t.get(PARTNER1, "/s/kept/api/companies").await.status, 200);
+    eventually(
+        "the session ends though refused requests keep coming",
+        async || {
+            let refused = t.get("no-such-key", "/s/kept/api/companies").await;
+            assert_eq!(refused.status, 401);
+            let names = t.session_names().await;
+            if names.contains(&"kept".to_string()) {
+                Err(format!("{names:?}"))
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await;
+}
