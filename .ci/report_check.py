@@ -6,8 +6,8 @@ usage: report_check.py NAME BASE_URL CA_FILE ADMIN_KEY [EXPECTED ...]
 Reads GET /_sandbox/report (API.md section 13) and exits non-zero when it holds
 a finding other than the EXPECTED ones, or an EXPECTED one with another count.
 EXPECTED is CODE=COUNT, with CODE a finding code or refused:STATUS (for
-instance refused:404=1 for a client that reads a record after deleting it, to
-see the 404). never_called is not checked: it says which operations the client
+instance refused:401=1 for a run that sends one request without a key on
+purpose). never_called is not checked: it says which operations the client
 did not try, which is no fault of the client.
 """
 import base64

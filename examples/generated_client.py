@@ -2,8 +2,10 @@
 """The CleverFox API through a client generated from /openapi.json.
 
 Creates a company, reads it back, updates one attribute, reads it again,
-deletes it, and reads it once more (404). Every write carries a new Token, so
-a retry after a lost answer could not write twice.
+deletes it, and lists the companies to see it gone (newest first, so it would
+lead the first page). Every write carries a new Token, so a retry after a lost
+answer could not write twice, and the run leaves the sandbox's conformance
+report without a finding.
 
 usage: examples/generated_client.py [BASE_URL] [CA_FILE] [API_KEY]
 with the package that examples/generated_client.sh generates (cleverfox_client)
@@ -17,13 +19,14 @@ from cleverfox_client import AuthenticatedClient
 from cleverfox_client.api.companies import (
     create_companies,
     delete_companies,
+    list_companies,
     read_companies,
     update_companies,
 )
 from cleverfox_client.models import (
     CompanyElement,
+    CompanyList,
     CreateCompaniesBodyType0,
-    Errors,
     UpdateCompaniesBodyType0,
 )
 
@@ -63,7 +66,9 @@ with client:
 
     deleted = element(delete_companies.sync_detailed(company_id, client=client), 200)
     assert deleted.company_id == company_id
-    gone = read_companies.sync_detailed(company_id, client=client)
-    assert gone.status_code == 404, gone.status_code
-    assert isinstance(gone.parsed, Errors) and gone.parsed.errors, gone.content
-    print("deleted company", company_id, "(a read now answers 404)")
+    listed = list_companies.sync_detailed(client=client, page_no=1, page_size=100)
+    assert listed.status_code == 200, (listed.status_code, listed.content)
+    assert isinstance(listed.parsed, CompanyList), listed.content
+    ids = [c.company_id for c in listed.parsed.data]
+    assert ids and company_id not in ids and ids[0] < company_id, ids
+    print("deleted company", company_id, "(the list no longer holds it)")
