@@ -438,13 +438,24 @@ pub fn new_device(ctx: &mut CreateCtx) {
 /// the agent delay has passed since it was added (on the sandbox clock);
 /// LastAgentDownloadCreated is set at that moment. Computed when read.
 pub fn device_agent_url(info: &ResourceInfo, vals: &[Val], ctx: &ViewCtx) -> Option<Box<[Val]>> {
-    let generic =
-        matches!(get(info, vals, "AgentDownloadUrl"), Val::Str(u) if &**u == GENERIC_AGENT_URL);
-    if !generic || *get(info, vals, "LastAgentDownloadCreated") != Val::Null {
+    // looked up once: this runs on every read of a device
+    static SLOTS: std::sync::LazyLock<[usize; 4]> = std::sync::LazyLock::new(|| {
+        let info = Res::Devices.info();
+        [
+            "AgentDownloadUrl",
+            "LastAgentDownloadCreated",
+            "AddedOn",
+            "ApiKey",
+        ]
+        .map(|name| build::slot(info, name))
+    });
+    debug_assert_eq!(info.res(), Res::Devices);
+    let [url, created, added, key] = *SLOTS;
+    let generic = matches!(&vals[url], Val::Str(u) if &**u == GENERIC_AGENT_URL);
+    if !generic || vals[created] != Val::Null {
         return None;
     }
-    let (Val::Time(added), Val::Str(key)) = (get(info, vals, "AddedOn"), get(info, vals, "ApiKey"))
-    else {
+    let (Val::Time(added), Val::Str(key)) = (&vals[added], &vals[key]) else {
         return None;
     };
     let ready = added + ctx.agent_delay_ms;

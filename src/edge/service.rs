@@ -83,9 +83,12 @@ where
     let id = app.next_request_id();
     let started = Instant::now();
     let selected = sessions::select(req.headers(), req.uri());
-    if let Ok((_, uri)) = &selected {
-        *req.uri_mut() = uri.clone(); // the /api/... or /_sandbox/... part
-    }
+    let selected = selected.map(|(name, uri)| {
+        if let Some(uri) = uri {
+            *req.uri_mut() = uri; // the /api/... or /_sandbox/... part
+        }
+        name
+    });
     let path: Arc<str> = req.uri().path().into();
     let seen = Seen {
         id,
@@ -95,7 +98,7 @@ where
         query: req.uri().query().map(Arc::from),
         started,
     };
-    let store = match selected.map(|(name, _)| name) {
+    let store = match selected {
         Ok(None) => app.store.clone(),
         Ok(Some(name)) => match open(&app, &keys, &seen, &req, &name) {
             Ok(store) => store,
@@ -103,14 +106,12 @@ where
         },
         Err(e) => return Ok(log(&app, &seen, None, None, refused(&app, &seen, e))),
     };
-    let mut credentials = HeaderMap::new();
-    if let Some(v) = req
+    // kept (a shared value, no copy) for naming the partner of a refused request
+    let credentials = req
         .headers()
         .get(header::AUTHORIZATION)
         .filter(|_| seen.area == Area::Api)
-    {
-        credentials.insert(header::AUTHORIZATION, v.clone());
-    }
+        .cloned();
     let (fault, key_partner) = if seen.area == Area::Api {
         fault_for(&store, &keys, &req).await
     } else {
@@ -138,9 +139,10 @@ where
         .or(key_partner)
         .or_else(|| {
             // refused by authentication: the journal still names a known key's partner
-            (seen.area == Area::Api && dispatched.principal.is_none())
-                .then(|| store.read(|s| auth::partner_of(s, &credentials, &keys)))
-                .flatten()
+            let value = credentials.filter(|_| dispatched.principal.is_none())?;
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value);
+            store.read(|s| auth::partner_of(s, &headers, &keys))
         });
     let response = respond(&app, Some(&store), &seen, partner, dispatched.served);
     Ok(log(&app, &seen, Some(store.name()), partner, response))

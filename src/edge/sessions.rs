@@ -2,6 +2,8 @@
 //! or the `X-Sandbox-Session` header; the path wins), decided once in the
 //! pipeline, and the control endpoints of sessions and checkpoints.
 
+use std::borrow::Cow;
+
 use http::{HeaderMap, HeaderName, StatusCode, Uri, header};
 use serde_json::{Map, Value, json};
 
@@ -21,7 +23,10 @@ pub const X_SANDBOX_SESSION: &str = "x-sandbox-session";
 /// prefix; None for paths outside `/api/` and `/_sandbox/` that name none.
 /// A bad name, or `/s/{name}` before anything but `/api/` or `/_sandbox/`,
 /// is a 404.
-pub fn select(headers: &HeaderMap, uri: &Uri) -> Result<(Option<String>, Uri), ApiError> {
+pub fn select(
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(Option<Cow<'static, str>>, Option<Uri>), ApiError> {
     let path = uri.path();
     if let Some(rest) = path.strip_prefix("/s/") {
         let (name, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -31,16 +36,16 @@ pub fn select(headers: &HeaderMap, uri: &Uri) -> Result<(Option<String>, Uri), A
                  /s/{{name}}/_sandbox/…, with names of 1 to 64 letters, digits, '_', '.' or '-'."
             )));
         }
-        return Ok((Some(name.to_string()), strip(uri, tail)));
+        return Ok((Some(Cow::Owned(name.to_string())), Some(strip(uri, tail))));
     }
     if route::area(path) == Area::Other {
-        return Ok((None, uri.clone()));
+        return Ok((None, None));
     }
     const SESSION_HEADER: HeaderName = HeaderName::from_static(X_SANDBOX_SESSION);
     match headers.get(&SESSION_HEADER) {
-        None => Ok((Some(DEFAULT.to_string()), uri.clone())),
+        None => Ok((Some(Cow::Borrowed(DEFAULT)), None)),
         Some(v) => match v.to_str().ok().filter(|n| valid_name(n)) {
-            Some(name) => Ok((Some(name.to_string()), uri.clone())),
+            Some(name) => Ok((Some(Cow::Owned(name.to_string())), None)),
             None => Err(ApiError::not_found(
                 "X-Sandbox-Session must name a session: 1 to 64 letters, digits, '_', '.' or '-'.",
             )),
@@ -239,7 +244,10 @@ mod tests {
         }
         let uri: Uri = path.parse().unwrap_or_else(|_| unreachable!());
         select(&h, &uri)
-            .map(|(n, u)| (n, u.to_string()))
+            .map(|(n, u)| {
+                let u = u.as_ref().unwrap_or(&uri).to_string();
+                (n.map(Cow::into_owned), u)
+            })
             .map_err(|e| e.status.as_u16())
     }
 
