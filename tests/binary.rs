@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -33,32 +33,9 @@ fn start(extra: &[&str]) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .expect("binary starts");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let (etx, erx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = etx.send(line);
-        }
-    });
-    let mut banner = Vec::new();
-    let deadline = Instant::now() + STEP;
-    while !banner
-        .iter()
-        .any(|l: &String| l.trim_start().starts_with("curl "))
-    {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => banner.push(line),
-            Err(_) => panic!("no curl line in the banner: {banner:?}"),
-        }
-    }
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let erx = lines_of(child.stderr.take().unwrap());
+    let banner = banner(&stdout, STEP);
     Running {
         child,
         banner,

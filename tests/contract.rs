@@ -240,19 +240,6 @@ async fn the_commands_print_and_write_the_same_documents() {
 
 // ------------------------------------------------------------------ exact in both directions
 
-/// Every operation of a document: (path, method, operation).
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
-    let mut out = Vec::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            if method != "parameters" {
-                out.push((path.clone(), method.clone(), op.clone()));
-            }
-        }
-    }
-    out
-}
-
 /// A `$ref` resolved in `doc`.
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v.get("$ref").and_then(Value::as_str) {

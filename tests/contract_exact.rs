@@ -63,19 +63,6 @@ impl<'a> Schemas<'a> {
     }
 }
 
-/// Every operation of a document: (path, method, operation).
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
-    let mut out = Vec::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            if method != "parameters" {
-                out.push((path.clone(), method.clone(), op.clone()));
-            }
-        }
-    }
-    out
-}
-
 async fn documents(t: &Client) -> (Value, Value) {
     let partner = t.send(None, Method::GET, "/openapi.json", None).await;
     assert_eq!(partner.status, 200);

@@ -5,11 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Instant;
 
 use cleverfox_sandbox::store::fixtures;
 use common::*;
@@ -40,23 +37,8 @@ fn start_in(cwd: &Path, args: &[&str]) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .expect("binary starts");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines: Vec<String> = Vec::new();
-    let deadline = Instant::now() + STEP;
-    while !lines.iter().any(|l| l.trim_start().starts_with("curl ")) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => lines.push(line),
-            Err(_) => panic!("no curl line in the banner: {lines:?}"),
-        }
-    }
-    let banner = lines.join("\n");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let banner = banner(&stdout, STEP).join("\n");
     let rest = &banner[banner.find("https://localhost:").unwrap() + 18..];
     let port = rest[..rest.find('/').unwrap()].parse().unwrap();
     let ca = cwd.join("certs/ca.pem").display().to_string();

@@ -483,3 +483,16 @@ pub fn default_fixture(name: &str) -> serde_json::Value {
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// Every operation of a document: (path, method, operation).
+pub fn operations(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if method != "parameters" {
+                out.push((path.clone(), method.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}

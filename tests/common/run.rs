@@ -1,4 +1,5 @@
-//! Runs of the built binary that end: `check`, `record`, `generate`.
+//! Runs of the built binary: those that end (`check`, `record`, `generate`),
+//! and the lines of a server's output as it starts.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -98,4 +99,31 @@ pub async fn run_binary(args: Vec<String>, env: Vec<(String, String)>, limit: Du
     .await
     .expect("the binary run is bounded")
     .expect("the runner thread")
+}
+
+/// The lines `r` gives, sent on as they come (a thread reads them).
+pub fn lines_of(r: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// A starting server's banner: its lines up to the first `curl` line, which
+/// must come within `limit`.
+pub fn banner(lines: &std::sync::mpsc::Receiver<String>, limit: Duration) -> Vec<String> {
+    let mut banner: Vec<String> = Vec::new();
+    let deadline = Instant::now() + limit;
+    while !banner.iter().any(|l| l.trim_start().starts_with("curl ")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => banner.push(line),
+            Err(_) => panic!("no curl line in the banner: {banner:?}"),
+        }
+    }
+    banner
 }
