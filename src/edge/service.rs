@@ -122,6 +122,19 @@ where
             if key_partner.is_some() {
                 store.mark_used();
             }
+            // counted like every /api/ request; 0: no answer, as in the journal
+            store.report().observe(&crate::store::report::Answered {
+                id: seen.id,
+                now_ms: store.clock().now_ms(),
+                method: seen.method.as_str(),
+                path: &seen.path,
+                query: seen.query.as_deref(),
+                partner: key_partner,
+                status: 0,
+                headers: &[],
+                body: &[],
+                shape: None,
+            });
             store.journal().push(seen.entry(&store, key_partner, 0));
             let message = "request: connection closed by a fault rule";
             access_line(&app, &seen, Some(store.name()), key_partner, 0, message);

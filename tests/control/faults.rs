@@ -162,6 +162,17 @@ async fn a_close_rule_drops_the_connection_without_an_answer() {
         let r = bounded(fetch(c, "/api/jobs/1")).await.expect("a response");
         assert_eq!(r.status(), 200);
     }
+    // the conformance report counts them, with status 0 (no answer), as the journal does
+    let report = t.get(ADMIN, "/_sandbox/report").await.body;
+    let reads = report["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["collection"] == "devices" && o["operation"] == "read")
+        .cloned()
+        .unwrap_or_else(|| panic!("no device reads in {report}"));
+    assert_eq!(reads["requests"], 2, "{report}");
+    assert_eq!(reads["statuses"], json!({"0": 2}), "{report}");
     let r = t.delete(ADMIN, "/_sandbox/faults").await;
     assert_eq!(r.status, 200);
     for c in &clients {
