@@ -51,6 +51,31 @@ struct Seen {
 }
 
 impl Seen {
+    /// Counts this /api/ request, answered with `status` (0: none), in its
+    /// session's conformance report.
+    fn report(
+        &self,
+        store: &Store,
+        partner: Option<i64>,
+        status: u16,
+        headers: &[(HeaderName, HeaderValue)],
+        body: &[u8],
+        shape: Option<&crate::domain::report::BodyShape>,
+    ) {
+        store.report().observe(&crate::store::report::Answered {
+            id: self.id,
+            now_ms: store.clock().now_ms(),
+            method: self.method.as_str(),
+            path: &self.path,
+            query: self.query.as_deref(),
+            partner,
+            status,
+            headers,
+            body,
+            shape,
+        });
+    }
+
     /// A journal entry for this request, without bodies.
     fn entry(&self, store: &Store, partner_id: Option<i64>, status: u16) -> journal::Entry {
         journal::Entry {
@@ -123,18 +148,7 @@ where
                 store.mark_used();
             }
             // counted like every /api/ request; 0: no answer, as in the journal
-            store.report().observe(&crate::store::report::Answered {
-                id: seen.id,
-                now_ms: store.clock().now_ms(),
-                method: seen.method.as_str(),
-                path: &seen.path,
-                query: seen.query.as_deref(),
-                partner: key_partner,
-                status: 0,
-                headers: &[],
-                body: &[],
-                shape: None,
-            });
+            seen.report(&store, key_partner, 0, &[], &[], None);
             store.journal().push(seen.entry(&store, key_partner, 0));
             let message = "request: connection closed by a fault rule";
             access_line(&app, &seen, Some(store.name()), key_partner, 0, message);
@@ -269,18 +283,14 @@ fn respond(
         if wrote {
             store.note_change();
         }
-        store.report().observe(&crate::store::report::Answered {
-            id: seen.id,
-            now_ms: store.clock().now_ms(),
-            method: seen.method.as_str(),
-            path: &seen.path,
-            query: seen.query.as_deref(),
+        seen.report(
+            store,
             partner,
-            status: status.as_u16(),
-            headers: &headers,
-            body: &body,
-            shape: served.shape.as_ref(),
-        });
+            status.as_u16(),
+            &headers,
+            &body,
+            served.shape.as_ref(),
+        );
         if store.journal().enabled() {
             let mut entry = seen.entry(store, partner, status.as_u16());
             entry.response_body = Some(journal::keep_response(&body));
