@@ -120,17 +120,7 @@ fn the_banners_curl_line_shows_company_1_as_the_vendor_example() {
     }
     assert!(text.contains("ca.pem"), "{text}");
     let line = run.curl_line();
-    let out = Command::new("sh")
-        .args(["-c", &format!("timeout 20 {line} --silent --show-error")])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{line}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let body = paste_curl_line(&line, &std::env::current_dir().unwrap());
     let example = vendor_example("companies-list.json")["data"][0].clone();
     assert!(
         body["data"].as_array().unwrap().contains(&example),

@@ -128,18 +128,7 @@ fn from_an_empty_directory_the_binary_serves_the_embedded_fixtures() {
     assert!(run.banner.contains("fixtures --out DIR"), "{}", run.banner);
     // the banner's curl line, pasted into a shell, answers the companies
     let line = run.curl_line();
-    let out = Command::new("sh")
-        .current_dir(cwd.path())
-        .args(["-c", &format!("timeout 20 {line} --silent --show-error")])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{line}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let body = paste_curl_line(&line, cwd.path());
     let example = vendor_example("companies-list.json")["data"][0].clone();
     assert!(
         body["data"].as_array().unwrap().contains(&example),

@@ -127,3 +127,20 @@ pub fn banner(lines: &std::sync::mpsc::Receiver<String>, limit: Duration) -> Vec
     }
     banner
 }
+
+/// The JSON a banner's `curl` line answers when pasted into a shell in
+/// `cwd` (bounded to 20 s); panics, naming the line, when curl fails.
+pub fn paste_curl_line(line: &str, cwd: &std::path::Path) -> serde_json::Value {
+    let out = Command::new("sh")
+        .current_dir(cwd)
+        .args(["-c", &format!("timeout 20 {line} --silent --show-error")])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
