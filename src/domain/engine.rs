@@ -4,9 +4,8 @@
 //! through [`visible`]. A write changes nothing unless every check passes
 //! (the store runs each under its write lock, one at a time).
 
-use serde_json::{Map, Value};
-
 use super::build::{self, RecordBuilder};
+use super::input::{Field, Input};
 use super::mail::Mail;
 use super::render;
 use super::resources::event_type;
@@ -147,18 +146,18 @@ pub const EMPTY_TOKEN_WARNING: &str =
 fn check_token(
     state: &State,
     partner: i64,
-    body: &Map<String, Value>,
+    body: &Input,
     now_ms: i64,
 ) -> Result<TokenUse, EngineError> {
     match body.get("Token") {
-        Some(Value::String(t)) if t.trim().is_empty() => Ok(TokenUse::Empty),
-        Some(Value::String(t)) if state.token_used(partner, t, now_ms) => {
+        Some(Field::Str(t)) if t.trim().is_empty() => Ok(TokenUse::Empty),
+        Some(Field::Str(t)) if state.token_used(partner, t, now_ms) => {
             Err(EngineError::Duplicate(format!(
                 "This request is a duplicate: Token \"{t}\" was already used by a successful request in the last 60 minutes, \
              so nothing was changed."
             )))
         }
-        Some(Value::String(t)) => Ok(TokenUse::Use(t.clone())),
+        Some(Field::Str(t)) => Ok(TokenUse::Use(t.to_string())),
         _ => Ok(TokenUse::Absent),
     }
 }
@@ -180,7 +179,7 @@ fn begin(
     change: (Res, i64, i64),
     mode: Mode,
     base: Option<&[Val]>,
-    body: &Map<String, Value>,
+    body: &Input,
 ) -> Result<(Change, Validated), EngineError> {
     let (res, id, partner) = change;
     let token = check_token(state, partner, body, ctx.now_ms)?;
@@ -221,7 +220,7 @@ pub fn create(
     ctx: &WriteCtx,
     res: Res,
     partner: i64,
-    body: &Map<String, Value>,
+    body: &Input,
 ) -> Result<Written, EngineError> {
     let info = res.info();
     let id = state.table(res).next_id.max(1);
@@ -294,7 +293,7 @@ pub fn update(
     res: Res,
     id: i64,
     partner: i64,
-    body: &Map<String, Value>,
+    body: &Input,
 ) -> Result<Written, EngineError> {
     let base = scoped_get(state, res, id, partner)
         .ok_or_else(|| not_found(res, id))?

@@ -7,6 +7,7 @@ pub mod compat; // compat mode: the shape changes the API promises it may make
 pub mod control; // the /_sandbox/ endpoint table
 pub mod engine; // list, read, create, update, delete within a partner's scope
 pub mod faults; // fault rules as sandbox.json and the control API state them
+pub mod input; // a POST or PUT body, parsed straight from its bytes
 pub mod mail; // an e-mail the real service would have sent
 pub mod recurrence; // when a job runs next, in its device's time zone
 pub mod render; // records to JSON with embedding and envelopes

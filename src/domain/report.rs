@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use super::input::Input;
 use super::schema::{Res, op};
 
 /// The window in which two equal POSTs count as a retry with a new Token.
@@ -202,13 +203,13 @@ pub struct BodyShape {
 
 impl BodyShape {
     /// The shape of a parsed body (unwrapped from `{"data": …}`).
-    pub fn of(map: &serde_json::Map<String, Value>) -> BodyShape {
+    pub fn of(input: &Input) -> BodyShape {
         use std::hash::{Hash, Hasher};
         // a collision could only raise a false duplicate finding
         let mut h = super::value::WordHasher::default();
         let mut token = None;
-        // serde_json's map is ordered by key
-        for (k, v) in map {
+        // an input is ordered by name
+        for (k, v) in input.iter() {
             if k == "Token" {
                 token = v.as_str().map(str::to_owned);
                 continue;
@@ -224,16 +225,7 @@ impl BodyShape {
     /// The shape of a JSON body, bare or wrapped; `None` unless it is an
     /// object.
     pub fn parse(body: &[u8]) -> Option<BodyShape> {
-        let Value::Object(mut map) = serde_json::from_slice::<Value>(body).ok()? else {
-            return None;
-        };
-        if map.len() == 1
-            && let Some(Value::Object(_)) = map.get("data")
-            && let Some(Value::Object(inner)) = map.remove("data")
-        {
-            map = inner;
-        }
-        Some(BodyShape::of(&map))
+        Input::parse(body).ok().map(|input| BodyShape::of(&input))
     }
 }
 

@@ -5,10 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::build;
 use super::engine::scoped_get;
+use super::input::Input;
 use super::rules::{self, CheckCtx};
 use super::schema::{Attr, Kind, Res, ResourceInfo, Rule, flag};
 use super::state::State;
@@ -177,7 +178,7 @@ pub struct Request<'a> {
     pub id: i64,
     /// The stored record, on update.
     pub base: Option<&'a [Val]>,
-    pub body: &'a Map<String, Value>,
+    pub body: &'a Input<'a>,
     /// Refuse unknown and read-only attributes instead of ignoring them.
     pub strict: bool,
 }
@@ -247,8 +248,8 @@ pub fn validate(state: &State, req: &Request) -> Result<Validated, Vec<Problem>>
 fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
     let info = req.info;
     let mut found = Findings::default();
-    for (name, v) in req.body {
-        let Some(&i) = info.by_name.get(name.as_str()) else {
+    for (name, v) in req.body.iter() {
+        let Some(&i) = info.by_name.get(name) else {
             let hint = info
                 .def
                 .attrs
@@ -284,7 +285,7 @@ fn read_body(req: &Request, vals: &mut [Val]) -> Findings {
             }
             continue;
         }
-        match json_value(a, v, &mut |s| ArcStr::from(s)) {
+        match scalar_value(a, v.scalar(), &mut |s| ArcStr::from(s)) {
             Ok(val) => vals[info.slot_of[i].unwrap_or_default()] = val,
             Err(m) => {
                 found.refuse(i, a, format!("{} {m}.", a.name));

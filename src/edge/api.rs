@@ -194,7 +194,7 @@ fn store_body(
     partner: i64,
     bytes: &[u8],
 ) -> Result<(engine::Written, BodyShape), ApiError> {
-    let input = body::parse_object(bytes)?;
+    let input = body::parse_input(bytes)?;
     let ctx = app.write_ctx(store, true);
     let mut w = store.write(|s| match route {
         Route::Update(_, id) => engine::update(s, &ctx, res, id, partner, &input),

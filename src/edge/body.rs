@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use crate::domain::input::{Input, InputError};
 
 /// The body type of every response.
 pub type Body = http_body_util::Full<Bytes>;
@@ -94,24 +95,46 @@ where
     }
 }
 
+/// Parses a POST or PUT body of /api/ as one JSON object, bare or wrapped
+/// as `{"data": {...}}`, for the engine.
+pub fn parse_input(bytes: &[u8]) -> Result<Input<'_>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(empty());
+    }
+    Input::parse(bytes).map_err(|e| match e {
+        InputError::Syntax(e) => not_json(&e),
+        InputError::NotObject(kind) => not_an_object(kind),
+    })
+}
+
+fn empty() -> ApiError {
+    ApiError::bad_request("The request body is empty: POST and PUT take one JSON object.")
+}
+
+fn not_json(e: &serde_json::Error) -> ApiError {
+    let mut msg = e.to_string();
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    ApiError::bad_request(format!(
+        "The request body is not valid JSON: {msg} at line {}, column {}.",
+        e.line(),
+        e.column()
+    ))
+}
+
+fn not_an_object(kind: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "The request body must be one JSON object (bare, or wrapped as {{\"data\": {{...}}}}), not {kind}."
+    ))
+}
+
 /// Parses a body as one JSON object, bare or wrapped as `{"data": {...}}`.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "The request body is empty: POST and PUT take one JSON object.",
-        ));
+        return Err(empty());
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        let mut msg = e.to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        ApiError::bad_request(format!(
-            "The request body is not valid JSON: {msg} at line {}, column {}.",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| not_json(&e))?;
     match value {
         Value::Object(mut map) => {
             if map.len() == 1
@@ -122,16 +145,13 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
             }
             Ok(map)
         }
-        other => Err(ApiError::bad_request(format!(
-            "The request body must be one JSON object (bare, or wrapped as {{\"data\": {{...}}}}), not {}.",
-            match other {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            }
-        ))),
+        other => Err(not_an_object(match other {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            _ => "null",
+        })),
     }
 }
 
