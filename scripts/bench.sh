@@ -20,7 +20,8 @@
 # env: DURATION (default 10s), CONNECTIONS (default 32), THREADS (default 1),
 #      PAGE_NO (default 1: the page of 20 devices to list), SANDBOX_ARGS (extra
 #      arguments for the sandbox), SANDBOX_BIN (a sandbox binary to measure
-#      instead of this checkout's release build)
+#      instead of this checkout's release build), ONLY (a regular expression:
+#      only the scenarios whose label matches, e.g. ONLY=POST)
 #
 # A large data set (100,000 devices across 100 partners, about 4.4 M records,
 # 2.6 GB of JSON), written by the sandbox's own generator; its keys are
@@ -82,12 +83,20 @@ echo "fixtures: $fixtures ($(sed -n 's/.*(\([0-9]* files\{0,1\}, [0-9]* records\
 printf 'start-up (load + TLS + bind): %.2f s\n' "$(echo "$ready - $start" | bc)"
 echo "resident memory after load: $((rss_kib / 1024)) MiB (peak during load: $((hwm_kib / 1024)) MiB)"
 echo "wrk: $connections connections, $threads thread(s), $duration per server and scenario${server_cpu:+; server on CPU 0, wrk on CPU 1}"
-printf '%-40s %9s %12s %12s %7s %10s %10s\n' scenario body sandbox baseline ratio "p99 sbx" "p99 base"
+printf '%-40s %9s %12s %12s %7s %10s %10s %8s %8s %7s\n' scenario body sandbox baseline ratio \
+  "p99 sbx" "p99 base" "µs sbx" "µs base" "cpu"
+
+# CPU time (user + system) process $1 has used so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 
 # Loads URL with wrk (method and body from the request script) and prints
-# "REQ_PER_S P99"; non-2xx answers fail the run.
+# "REQ_PER_S P99 CPU_US": CPU_US is the server's (process $3) CPU time per
+# request in microseconds. Non-2xx answers fail the run.
 load() {
-  local url=$1 script=$2
+  local url=$1 script=$2 server=$3
+  local before
+  before=$(cpu_ticks "$server")
   "${load_cpu[@]}" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" \
     -H "$auth" "$url" >"$work/wrk" 2>&1
   if grep -q 'Non-2xx' "$work/wrk"; then
@@ -95,11 +104,16 @@ load() {
     cat "$work/wrk" >&2
     exit 1
   fi
-  echo "$(awk '/^Requests\/sec/ {print $2}' "$work/wrk") $(awk '$1 == "99%" {print $2}' "$work/wrk")"
+  local ticks requests
+  ticks=$(( $(cpu_ticks "$server") - before ))
+  requests=$(awk '/requests in/ {print $1}' "$work/wrk")
+  echo "$(awk '/^Requests\/sec/ {print $2}' "$work/wrk") $(awk '$1 == "99%" {print $2}' "$work/wrk")" \
+    "$(echo "$ticks * 1000000 / $hz / $requests" | bc -l)"
 }
 
 scenario() {
   local label=$1 method=$2 path=$3 body=${4:-}
+  [[ -z ${ONLY:-} || $label =~ $ONLY ]] || return 0
   # The request, for wrk.
   {
     echo "wrk.method = \"$method\""
@@ -118,7 +132,7 @@ scenario() {
   size=$(( $(wc -c <"$work/response") - $(sed '/^\r$/q' "$work/response" | wc -c) ))
 
   local sbx base
-  sbx=$(load "https://127.0.0.1:$port$path" "$work/req.lua")
+  sbx=$(load "https://127.0.0.1:$port$path" "$work/req.lua" "$pid")
   "${server_cpu[@]}" "$baseline" --bind 127.0.0.1:0 --cert "$work/certs/server.pem" \
     --key "$work/certs/server.key" --response "$work/response" >"$work/baseline.out" &
   local bpid=$!
@@ -126,13 +140,14 @@ scenario() {
   for _ in $(seq 1 100); do grep -q listening "$work/baseline.out" && break; sleep 0.05; done
   local bport
   bport=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/baseline.out")
-  base=$(load "https://127.0.0.1:$bport$path" "$work/req.lua")
+  base=$(load "https://127.0.0.1:$bport$path" "$work/req.lua" "$bpid")
   kill "$bpid"; wait "$bpid" 2>/dev/null || true
 
-  read -r sbx_rps sbx_p99 <<<"$sbx"
-  read -r base_rps base_p99 <<<"$base"
-  printf '%-40s %8.1fK %12s %12s %7.2f %10s %10s\n' "$label" "$(echo "$size / 1024" | bc -l)" \
-    "$sbx_rps" "$base_rps" "$(echo "$sbx_rps / $base_rps" | bc -l)" "$sbx_p99" "$base_p99"
+  read -r sbx_rps sbx_p99 sbx_cpu <<<"$sbx"
+  read -r base_rps base_p99 base_cpu <<<"$base"
+  printf '%-40s %8.1fK %12s %12s %7.2f %10s %10s %8.1f %8.1f %7.2f\n' "$label" \
+    "$(echo "$size / 1024" | bc -l)" "$sbx_rps" "$base_rps" "$(echo "$sbx_rps / $base_rps" | bc -l)" \
+    "$sbx_p99" "$base_p99" "$sbx_cpu" "$base_cpu" "$(echo "$base_cpu / $sbx_cpu" | bc -l)"
 }
 
 job='{"DeviceId": '"$device"', "Name": "Bench job", "Frequency": "Daily", "NextRunOn": "2030-01-01T02:00:00", "LateAfter": 60, "Every": 1, "CloudKeepLast": 30, "LocalKeepLast": 7}'

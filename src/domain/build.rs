@@ -86,16 +86,30 @@ impl RecordBuilder {
     ///
     /// When `vals` does not have one value per stored attribute of `res`.
     pub fn from_vals(res: Res, vals: &[Val]) -> RecordBuilder {
-        let mut b = RecordBuilder::new(res);
+        RecordBuilder::from_vec(res, vals.to_vec())
+    }
+
+    /// [`RecordBuilder::from_vals`], taking the values instead of copying
+    /// them (validation's answer, say).
+    ///
+    /// # Panics
+    ///
+    /// When `vals` does not have one value per stored attribute of `res`.
+    pub fn from_vec(res: Res, vals: Vec<Val>) -> RecordBuilder {
+        let info = res.info();
         assert_eq!(
             vals.len(),
-            b.vals.len(),
+            info.slots.len(),
             "record builder: a {} record has {} stored attributes",
             res.name(),
-            b.vals.len()
+            info.slots.len()
         );
-        b.vals.clone_from_slice(vals);
-        b
+        RecordBuilder {
+            info,
+            vals,
+            cursor: 0,
+            scratch: String::new(),
+        }
     }
 
     pub fn res(&self) -> Res {

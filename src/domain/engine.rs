@@ -226,7 +226,7 @@ pub fn create(
     let id = state.table(res).next_id.max(1);
     let (change, Validated { vals, warnings }) =
         begin(state, ctx, (res, id, partner), Mode::Create, None, body)?;
-    let mut rec = RecordBuilder::from_vals(res, &vals);
+    let mut rec = RecordBuilder::from_vec(res, vals);
     rec.int(info.key_name(), id)
         .time("AddedOn", ctx.now_ms)
         .set("UpdatedOn", Val::Null);
@@ -279,7 +279,7 @@ fn finish(
     let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
     Ok(Written {
         id,
-        body: render::element_envelope(state, &ctx.view, res.info(), rec),
+        body: render::written_envelope(state, &ctx.view, res.info(), rec),
         warnings,
         mails,
     })
@@ -307,7 +307,7 @@ pub fn update(
         Some(&base),
         body,
     )?;
-    let mut rec = RecordBuilder::from_vals(res, &vals);
+    let mut rec = RecordBuilder::from_vec(res, vals);
     rec.time("UpdatedOn", ctx.now_ms);
     state.replace_vals(res, id, rec.build());
     let event = res.def().write.events.modified;

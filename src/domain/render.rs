@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use super::rules::ViewCtx;
-use super::schema::{Kind, ResourceInfo, flag};
+use super::schema::{Attr, Kind, ResourceInfo, flag};
 use super::state::{Record, State};
 use super::value::Val;
 use crate::domain::value::push_timestamp;
@@ -120,30 +120,51 @@ pub trait Fragments: Send + Sync + std::fmt::Debug {
     fn put(&self, vals: &Arc<[Val]>, fragment: Arc<Fragment>);
 }
 
-/// Renders the fragment of `vals` (stored values, or a view's).
-pub fn fragment(info: &ResourceInfo, vals: &[Val]) -> Fragment {
-    let mut out = Vec::with_capacity(64 * info.def.attrs.len());
-    let mut holes = Vec::new();
+/// Writes a record's attributes in table order, escaping done, each
+/// Object- and Array-typed attribute written by `hole` (at the offset it
+/// gets in `out`).
+fn write_attrs(
+    out: &mut Vec<u8>,
+    info: &ResourceInfo,
+    vals: &[Val],
+    mut hole: impl FnMut(&mut Vec<u8>, &Attr),
+) {
     out.push(b'{');
     for (i, a) in info.def.attrs.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_name(&mut out, a.name);
+        write_name(out, a.name);
         match info.slot_of[i] {
             Some(_) if a.has(flag::NULLED) => out.extend_from_slice(b"null"),
-            Some(slot) => write_val(&mut out, &vals[slot]),
-            None => {
-                holes.push(out.len() as u32);
-                out.extend_from_slice(b"null");
-            }
+            Some(slot) => write_val(out, &vals[slot]),
+            None => hole(out, a),
         }
     }
     out.push(b'}');
+}
+
+/// Renders the fragment of `vals` (stored values, or a view's).
+pub fn fragment(info: &ResourceInfo, vals: &[Val]) -> Fragment {
+    let mut out = Vec::with_capacity(64 * info.def.attrs.len());
+    let mut holes = Vec::new();
+    write_attrs(&mut out, info, vals, |out, _| {
+        holes.push(out.len() as u32);
+        out.extend_from_slice(b"null");
+    });
     Fragment {
         bytes: out.into_boxed_slice(),
         holes: holes.into_boxed_slice(),
     }
+}
+
+/// Whether a top-level record's own fragment is remembered for later reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Remember {
+    Yes,
+    /// A write's answer: the version it brings is read again by a later
+    /// request, if ever, which remembers it then.
+    No,
 }
 
 /// Writes a record. At top level, each Object-typed attribute carries the
@@ -157,10 +178,30 @@ pub fn write_record(
     rec: &Record,
     top: bool,
 ) {
+    write_record_as(out, state, view, info, rec, top, Remember::Yes);
+}
+
+fn write_record_as(
+    out: &mut Vec<u8>,
+    state: &State,
+    view: &ViewCtx,
+    info: &ResourceInfo,
+    rec: &Record,
+    top: bool,
+    remember: Remember,
+) {
     let derived = info.def.write.view.and_then(|f| f(info, &rec.vals, view));
-    let (frag, vals) = match &derived {
-        Some(vals) => (Arc::new(fragment(info, vals)), &**vals),
-        None => (memo_fragment(view, info, &rec.vals), &*rec.vals),
+    let vals: &[Val] = derived.as_deref().unwrap_or(&rec.vals);
+    if top && (derived.is_some() || remember == Remember::No) {
+        // rendered in place: no fragment to keep
+        write_attrs(out, info, vals, |out, a| {
+            write_embedded(out, state, view, info, vals, a);
+        });
+        return;
+    }
+    let frag = match &derived {
+        Some(vals) => Arc::new(fragment(info, vals)),
+        None => memo_fragment(view, info, &rec.vals),
     };
     if !top {
         out.extend_from_slice(&frag.bytes);
@@ -176,37 +217,50 @@ pub fn write_record(
         let hole = hole as usize;
         out.extend_from_slice(&frag.bytes[at..hole]);
         at = hole + b"null".len();
-        match a.kind {
-            Kind::Obj { res, via } => {
-                let target = info
-                    .slot(via)
-                    .and_then(|s| vals[s].as_int())
-                    .and_then(|id| state.get(res, id));
-                match target {
-                    Some(t) => write_record(out, state, view, res.info(), t, false),
-                    None => out.extend_from_slice(b"null"),
-                }
-            }
-            Kind::Arr { res, .. } => {
-                out.push(b'[');
-                let key = vals[info.key_slot].as_int().unwrap_or_default();
-                let table = state.table(res);
-                for (n, rec) in table
-                    .children_of(key)
-                    .filter_map(|id| table.rows.get(&id))
-                    .enumerate()
-                {
-                    if n > 0 {
-                        out.push(b',');
-                    }
-                    write_record(out, state, view, res.info(), rec, false);
-                }
-                out.push(b']');
-            }
-            _ => out.extend_from_slice(b"null"),
-        }
+        write_embedded(out, state, view, info, vals, a);
     }
     out.extend_from_slice(&frag.bytes[at..]);
+}
+
+/// An Object-typed attribute's record one level down, or an Array-typed
+/// attribute's children (`null` for any other attribute).
+fn write_embedded(
+    out: &mut Vec<u8>,
+    state: &State,
+    view: &ViewCtx,
+    info: &ResourceInfo,
+    vals: &[Val],
+    a: &Attr,
+) {
+    match a.kind {
+        Kind::Obj { res, via } => {
+            let target = info
+                .slot(via)
+                .and_then(|s| vals[s].as_int())
+                .and_then(|id| state.get(res, id));
+            match target {
+                Some(t) => write_record(out, state, view, res.info(), t, false),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        Kind::Arr { res, .. } => {
+            out.push(b'[');
+            let key = vals[info.key_slot].as_int().unwrap_or_default();
+            let table = state.table(res);
+            for (n, rec) in table
+                .children_of(key)
+                .filter_map(|id| table.rows.get(&id))
+                .enumerate()
+            {
+                if n > 0 {
+                    out.push(b',');
+                }
+                write_record(out, state, view, res.info(), rec, false);
+            }
+            out.push(b']');
+        }
+        _ => out.extend_from_slice(b"null"),
+    }
 }
 
 /// The fragment of a stored version: from the view's memo, or rendered now
@@ -230,10 +284,32 @@ pub fn element_envelope(
     info: &ResourceInfo,
     rec: &Record,
 ) -> Vec<u8> {
+    envelope(state, view, info, rec, Remember::Yes)
+}
+
+/// `{"data": {record}}` for the answer to a write: the same bytes as
+/// [`element_envelope`], but the version the write brings is not
+/// remembered (a later read remembers it, if one comes).
+pub fn written_envelope(
+    state: &State,
+    view: &ViewCtx,
+    info: &ResourceInfo,
+    rec: &Record,
+) -> Vec<u8> {
+    envelope(state, view, info, rec, Remember::No)
+}
+
+fn envelope(
+    state: &State,
+    view: &ViewCtx,
+    info: &ResourceInfo,
+    rec: &Record,
+    remember: Remember,
+) -> Vec<u8> {
     // most records with what they embed fit: no growing copy
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"data\":");
-    write_record(&mut out, state, view, info, rec, true);
+    write_record_as(&mut out, state, view, info, rec, true, remember);
     out.push(b'}');
     out
 }

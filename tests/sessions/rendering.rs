@@ -177,3 +177,63 @@ async fn a_reload_serves_the_new_fixtures_embedded_and_listed() {
     assert_eq!(new[2], expect);
     assert_eq!(new[3], old[3], "the job does not show the company");
 }
+
+/// A write's answer is rendered without remembering the version it brings;
+/// its bytes are exactly those every later read serves: a device (its
+/// agent URL is derived when read, and it embeds its company), a job with
+/// its child array, a company, each created and then updated.
+#[tokio::test]
+async fn a_writes_answer_is_byte_for_byte_the_read_that_follows() {
+    let t = T::start().await;
+    let job = json!({"DeviceId": 1, "Name": "Answered", "Frequency": "Daily",
+                     "NextRunOn": "2030-01-01T02:00:00", "LateAfter": 60, "Every": 1,
+                     "CloudKeepLast": 30, "LocalKeepLast": 7});
+    let device = json!({"CompanyId": 1, "SubscriptionId": 1, "Name": "ANSWERED-01",
+                        "TimeZoneId": "Eastern Standard Time"});
+    let company = json!({"Name": "Answered Co", "PlanTypeId": 1});
+    for (coll, key, body, change) in [
+        ("jobs", "JobId", job, json!({"Name": "Answered again"})),
+        (
+            "devices",
+            "DeviceId",
+            device,
+            json!({"Name": "ANSWERED-02"}),
+        ),
+        (
+            "companies",
+            "CompanyId",
+            company,
+            json!({"Name": "Answered again"}),
+        ),
+    ] {
+        let created = t.post(PARTNER1, &format!("/api/{coll}"), &body).await;
+        assert_eq!(created.status, 201, "{coll}: {}", created.text);
+        let id = created.body["data"][key].as_i64().unwrap();
+        let path = format!("/api/{coll}/{id}");
+        for _ in 0..2 {
+            let read = t.get(PARTNER1, &path).await;
+            assert_eq!(read.text, created.text, "{path} read after its POST");
+        }
+        let updated = t.put(PARTNER1, &path, &change).await;
+        assert_eq!(updated.status, 200, "{path}: {}", updated.text);
+        assert_ne!(updated.text, created.text, "{path}: the PUT changed it");
+        for _ in 0..2 {
+            let read = t.get(PARTNER1, &path).await;
+            assert_eq!(read.text, updated.text, "{path} read after its PUT");
+        }
+    }
+    // a job whose child array holds items
+    let updated = t
+        .put(PARTNER1, "/api/jobs/1", &json!({"Name": "Items kept"}))
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert!(
+        !updated.body["data"]["JobItems"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{}",
+        updated.text
+    );
+    assert_eq!(t.get(PARTNER1, "/api/jobs/1").await.text, updated.text);
+}
