@@ -72,12 +72,22 @@ fn packed(rows: &OrdMap<i64, Record>) -> OrdMap<i64, Record> {
     if rows.len() <= LEAF {
         return rows.clone();
     }
+    packed_from(rows.iter().map(|(id, rec)| (*id, rec.clone())).collect())
+}
+
+/// The map of `sorted` (ids ascending, each once) with its leaves full,
+/// as [`packed`] makes it, in one pass of inserts.
+pub fn packed_from(sorted: Vec<(i64, Record)>) -> OrdMap<i64, Record> {
     let mut out = OrdMap::new();
-    for half in [0..LEAF / 2, LEAF / 2..LEAF] {
-        for (i, (id, rec)) in rows.iter().enumerate() {
-            if half.contains(&(i % LEAF)) {
-                out.insert(*id, rec.clone());
-            }
+    let mid = LEAF / 2;
+    for run in sorted.chunks(LEAF) {
+        for (id, rec) in &run[..run.len().min(mid)] {
+            out.insert(*id, rec.clone());
+        }
+    }
+    for run in sorted.chunks(LEAF) {
+        for (id, rec) in run.get(mid..).unwrap_or_default() {
+            out.insert(*id, rec.clone());
         }
     }
     out
@@ -87,6 +97,11 @@ impl Table {
     /// Rebuilds the indexes from `rows` (after loading), and packs `rows`.
     pub fn build_indexes(&mut self, info: &ResourceInfo) {
         self.rows = packed(&self.rows);
+        self.index(info);
+    }
+
+    /// Rebuilds the indexes from `rows`, which are packed already.
+    pub fn index(&mut self, info: &ResourceInfo) {
         // collected in plain maps first: one persistent structure built per
         // list, rather than one copy-on-write step per id
         let mut by_owner: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -376,6 +391,14 @@ mod tests {
             }
             let p = packed(&rows);
             assert_eq!(p.len(), rows.len());
+            let sorted: Vec<(i64, Record)> = rows.iter().map(|(k, r)| (*k, r.clone())).collect();
+            let q = packed_from(sorted);
+            assert_eq!(q.len(), p.len());
+            assert!(
+                q.iter()
+                    .zip(&rows)
+                    .all(|((a, x), (b, y))| a == b && Arc::ptr_eq(&x.vals, &y.vals))
+            );
             assert!(p.iter().zip(&rows).all(|((a, x), (b, y))| a == b
                 && x.owner == y.owner
                 && Arc::ptr_eq(&x.vals, &y.vals)));
