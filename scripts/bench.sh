@@ -11,6 +11,12 @@
 # The sandbox runs as a user starts it: access log on (to a file), journal on.
 # Loopback only; every run is bounded in time.
 #
+# Two ratios per scenario: "ratio" is the sandbox's requests per second over
+# the baseline's; "cpu" is the baseline's CPU time per request (user + system,
+# from /proc) over the sandbox's. When the load generator, not the server, is
+# the limit (one wrk thread may not keep the baseline busy), the first ratio
+# flatters the sandbox and the second does not.
+#
 # usage: scripts/bench.sh [FIXTURES] [KEY] [DEVICE_ID] [COMPANY_ID]
 #   FIXTURES    fixtures directory (default: fixtures/)
 #   KEY         partner API key (default: demo-partner-1, or gen-partner-1 when
