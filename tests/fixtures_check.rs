@@ -595,3 +595,39 @@ async fn apikey_with_wrongly_typed_attribute_names_the_attribute() {
         "the problem names the attribute PartnerId: {problem}"
     );
 }
+
+/// A collection file may list its records in any order: the map is built
+/// from them once, sorted, so a file in reverse (or shuffled) order serves
+/// exactly what the ascending file serves, page by page and by id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_in_any_order_serve_as_in_ascending_order() {
+    let ascending = records("events");
+    assert!(ascending.len() > 32, "more than two leaves of the map");
+    let mut shuffled = ascending.clone();
+    shuffled.reverse();
+    shuffled.swap(1, ascending.len() / 2);
+    let ordered = common::fixtures_with(&[("events", &one_per_line(&ascending))]);
+    let unordered = common::fixtures_with(&[("events", &one_per_line(&shuffled))]);
+    let mut served = Vec::new();
+    for dir in [&ordered, &unordered] {
+        let sb = start_sandbox(sandbox_config(dir.path())).await;
+        let mut bodies = Vec::new();
+        for path in [
+            "/api/events?PageSize=7",
+            "/api/events?PageSize=7&PageNo=2",
+            "/api/events/1",
+        ] {
+            bodies.push(get_json(&sb, PARTNER1, path).await);
+        }
+        timeout(STEP, sb.stop()).await.expect("stops");
+        served.push(bodies);
+    }
+    assert_eq!(served[0], served[1]);
+    let ids: Vec<i64> = served[0][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["EventId"].as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "descending: {ids:?}");
+}

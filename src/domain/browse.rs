@@ -86,7 +86,7 @@ pub fn page(state: &State, view: &ViewCtx, res: Res, q: &Browse) -> Vec<u8> {
         if n > 0 {
             out.push(b',');
         }
-        render::write_record(&mut out, state, view, info, rec, true);
+        render::write_record(&mut out, state, view, info, rec, render::Level::Top);
     }
     out.extend_from_slice(b"]}");
     out

@@ -177,8 +177,9 @@ impl Hash for Input<'_> {
     }
 }
 
-/// A whole number written with a fraction or an exponent (`7.0`, `7e0`).
-fn whole(f: f64) -> Option<i64> {
+/// A whole number written with a fraction or an exponent (`7.0`, `7e0`),
+/// within `i64`.
+pub fn whole(f: f64) -> Option<i64> {
     // i64::MAX is not exactly representable: 2^63 is the first value outside.
     let in_range = (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f);
     #[allow(clippy::cast_possible_truncation)]

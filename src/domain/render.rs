@@ -158,13 +158,17 @@ pub fn fragment(info: &ResourceInfo, vals: &[Val]) -> Fragment {
     }
 }
 
-/// Whether a top-level record's own fragment is remembered for later reads.
+/// Where a record is written.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Remember {
-    Yes,
-    /// A write's answer: the version it brings is read again by a later
-    /// request, if ever, which remembers it then.
-    No,
+pub enum Level {
+    /// At top level (an element, a page's record), from its fragment,
+    /// which is remembered.
+    Top,
+    /// At top level as the answer to a write: the version it brings is
+    /// read again by a later request, if ever, which remembers it then.
+    Written,
+    /// One level down (embedded, or in a child array).
+    Embedded,
 }
 
 /// Writes a record. At top level, each Object-typed attribute carries the
@@ -176,23 +180,12 @@ pub fn write_record(
     view: &ViewCtx,
     info: &ResourceInfo,
     rec: &Record,
-    top: bool,
-) {
-    write_record_as(out, state, view, info, rec, top, Remember::Yes);
-}
-
-fn write_record_as(
-    out: &mut Vec<u8>,
-    state: &State,
-    view: &ViewCtx,
-    info: &ResourceInfo,
-    rec: &Record,
-    top: bool,
-    remember: Remember,
+    level: Level,
 ) {
     let derived = info.def.write.view.and_then(|f| f(info, &rec.vals, view));
     let vals: &[Val] = derived.as_deref().unwrap_or(&rec.vals);
-    if top && (derived.is_some() || remember == Remember::No) {
+    let top = level != Level::Embedded;
+    if top && (derived.is_some() || level == Level::Written) {
         // rendered in place: no fragment to keep
         write_attrs(out, info, vals, |out, a| {
             write_embedded(out, state, view, info, vals, a);
@@ -239,7 +232,7 @@ fn write_embedded(
                 .and_then(|s| vals[s].as_int())
                 .and_then(|id| state.get(res, id));
             match target {
-                Some(t) => write_record(out, state, view, res.info(), t, false),
+                Some(t) => write_record(out, state, view, res.info(), t, Level::Embedded),
                 None => out.extend_from_slice(b"null"),
             }
         }
@@ -255,7 +248,7 @@ fn write_embedded(
                 if n > 0 {
                     out.push(b',');
                 }
-                write_record(out, state, view, res.info(), rec, false);
+                write_record(out, state, view, res.info(), rec, Level::Embedded);
             }
             out.push(b']');
         }
@@ -284,7 +277,7 @@ pub fn element_envelope(
     info: &ResourceInfo,
     rec: &Record,
 ) -> Vec<u8> {
-    envelope(state, view, info, rec, Remember::Yes)
+    envelope(state, view, info, rec, Level::Top)
 }
 
 /// `{"data": {record}}` for the answer to a write: the same bytes as
@@ -296,7 +289,7 @@ pub fn written_envelope(
     info: &ResourceInfo,
     rec: &Record,
 ) -> Vec<u8> {
-    envelope(state, view, info, rec, Remember::No)
+    envelope(state, view, info, rec, Level::Written)
 }
 
 fn envelope(
@@ -304,12 +297,12 @@ fn envelope(
     view: &ViewCtx,
     info: &ResourceInfo,
     rec: &Record,
-    remember: Remember,
+    level: Level,
 ) -> Vec<u8> {
     // most records with what they embed fit: no growing copy
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"data\":");
-    write_record_as(&mut out, state, view, info, rec, true, remember);
+    write_record(&mut out, state, view, info, rec, level);
     out.push(b'}');
     out
 }
@@ -329,7 +322,7 @@ pub fn list_envelope<'a>(
         if n > 0 {
             out.push(b',');
         }
-        write_record(&mut out, state, view, info, rec, true);
+        write_record(&mut out, state, view, info, rec, Level::Top);
         if n == 0 {
             // room for a page of records like the first: one allocation
             let each = out.len() + 1;

@@ -72,14 +72,8 @@ pub enum Scalar<'a> {
 /// A JSON number that is a whole number within `i64`: written `7`, or
 /// `7.0` / `7e0` (JSON Schema counts those as integers too, API.md section 7).
 pub fn whole(n: &serde_json::Number) -> Option<i64> {
-    if let Some(i) = n.as_i64() {
-        return Some(i);
-    }
-    let f = n.as_f64()?;
-    // i64::MAX is not exactly representable: 2^63 is the first value outside.
-    let in_range = (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f);
-    #[allow(clippy::cast_possible_truncation)]
-    (f.fract() == 0.0 && in_range).then_some(f as i64)
+    n.as_i64()
+        .or_else(|| n.as_f64().and_then(super::input::whole))
 }
 
 impl<'a> Scalar<'a> {
