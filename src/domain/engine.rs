@@ -7,7 +7,7 @@
 use super::build::{self, RecordBuilder};
 use super::input::{Field, Input};
 use super::mail::Mail;
-use super::render;
+use super::render::{self, Level};
 use super::resources::event_type;
 use super::rules::{CreateCtx, ViewCtx};
 use super::schema::{Res, ResourceInfo, Scope, flag};
@@ -105,7 +105,13 @@ pub fn read(
     partner: i64,
 ) -> Result<Vec<u8>, EngineError> {
     let rec = find(state, res, id, partner)?;
-    Ok(render::element_envelope(state, view, res.info(), rec))
+    Ok(render::element_envelope(
+        state,
+        view,
+        res.info(),
+        rec,
+        Level::Top,
+    ))
 }
 
 /// What a write needs besides the body.
@@ -279,7 +285,7 @@ fn finish(
     let rec = state.get(res, id).ok_or_else(|| not_found(res, id))?;
     Ok(Written {
         id,
-        body: render::written_envelope(state, &ctx.view, res.info(), rec),
+        body: render::element_envelope(state, &ctx.view, res.info(), rec, Level::Written),
         warnings,
         mails,
     })
@@ -383,7 +389,7 @@ pub fn delete(
             blockers.join(" and ")
         )));
     }
-    let body = render::element_envelope(state, &ctx.view, info, rec);
+    let body = render::element_envelope(state, &ctx.view, info, rec, Level::Written);
     let owner = rec.owner;
     for &(child, fk) in info.def.write.cascade {
         for cid in children(state, child, fk, id, owner) {

@@ -270,29 +270,10 @@ fn memo_fragment(view: &ViewCtx, info: &ResourceInfo, vals: &Arc<[Val]>) -> Arc<
     f
 }
 
-/// `{"data": {record}}`
+/// `{"data": {record}}`, the record at `level` ([`Level::Top`] for a read,
+/// [`Level::Written`] for the answer to a write: the same bytes, but the
+/// version the write brings is not remembered).
 pub fn element_envelope(
-    state: &State,
-    view: &ViewCtx,
-    info: &ResourceInfo,
-    rec: &Record,
-) -> Vec<u8> {
-    envelope(state, view, info, rec, Level::Top)
-}
-
-/// `{"data": {record}}` for the answer to a write: the same bytes as
-/// [`element_envelope`], but the version the write brings is not
-/// remembered (a later read remembers it, if one comes).
-pub fn written_envelope(
-    state: &State,
-    view: &ViewCtx,
-    info: &ResourceInfo,
-    rec: &Record,
-) -> Vec<u8> {
-    envelope(state, view, info, rec, Level::Written)
-}
-
-fn envelope(
     state: &State,
     view: &ViewCtx,
     info: &ResourceInfo,

@@ -155,7 +155,13 @@ pub fn run_job(
         .ok_or_else(|| EngineError::NotFound(format!("LogId {log_id}")))?;
     Ok(Run {
         log_id,
-        body: render::element_envelope(state, &ctx.view, Res::Logs.info(), rec),
+        body: render::element_envelope(
+            state,
+            &ctx.view,
+            Res::Logs.info(),
+            rec,
+            render::Level::Written,
+        ),
         mails,
     })
 }

@@ -824,7 +824,8 @@ impl Examples {
     /// `{"data": {record}}`.
     fn element(&self, res: Res) -> Option<Value> {
         let (state, rec) = self.record(res)?;
-        let bytes = render::element_envelope(state, &Self::view(), res.info(), rec);
+        let bytes =
+            render::element_envelope(state, &Self::view(), res.info(), rec, render::Level::Top);
         serde_json::from_slice(&bytes).ok()
     }
 
