@@ -113,6 +113,11 @@ load() {
   local ticks requests
   ticks=$(( $(cpu_ticks "$server") - before ))
   requests=$(awk '/requests in/ {print $1}' "$work/wrk")
+  if [ "${requests:-0}" -le 0 ]; then
+    echo "wrk served no request from $url:" >&2
+    cat "$work/wrk" >&2
+    exit 1
+  fi
   echo "$(awk '/^Requests\/sec/ {print $2}' "$work/wrk") $(awk '$1 == "99%" {print $2}' "$work/wrk")" \
     "$(echo "$ticks * 1000000 / $hz / $requests" | bc -l)"
 }

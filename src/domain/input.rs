@@ -84,14 +84,6 @@ impl<'a> Input<'a> {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
     /// The body as a JSON object (for a message that shows it).
     pub fn to_value(&self) -> Value {
         Value::Object(
